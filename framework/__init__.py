@@ -1,0 +1,1 @@
+"""kakari: declarative RPA for the back offices of Japanese city halls."""

@@ -1,0 +1,4 @@
+"""The `rpa` command (placeholder until the CLI lands)."""
+
+def run_console() -> None:
+    print("kakari")

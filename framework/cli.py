@@ -1,4 +1,499 @@
-"""The `rpa` command (placeholder until the CLI lands)."""
+"""The ``rpa`` command: run, validate and inspect bots; start the practice system and the demo.
+
+``main(argv) -> int`` is the whole command line as a function (tests call it directly); exit codes
+are :class:`~framework.outcome.ExitCode`: 0 all done, 1 some items failed, 2 invalid input
+(nothing was run), 3 aborted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from loguru import logger
+from rich.console import Console
+from rich.table import Table
+
+from framework.errors import InvalidError, KakariError, Problem
+from framework.outcome import ExitCode
+
+_state: dict[str, Any] = {}
+
+
+def _out() -> Console:
+    console: Console = _state["out"]
+    return console
+
+
+def _err() -> Console:
+    console: Console = _state["err"]
+    return console
+
+
+def _project() -> Any:
+    from framework.loader import Project
+
+    root = _state.get("project_root")
+    if root is None:
+        root = find_project_root(Path.cwd())
+    return Project(Path(root))
+
+
+def find_project_root(start: Path) -> Path:
+    """``--project``, ``RPA_PROJECT``, or the nearest folder upwards that has ``bots/``."""
+    configured = os.environ.get("RPA_PROJECT")
+    if configured:
+        return Path(configured)
+    for folder in (start, *start.parents):
+        if (folder / "bots").is_dir():
+            return folder
+    return start
+
+
+@click.group(
+    name="rpa",
+    help="kakari: 自治体の定型業務を自動化する RPA (declarative RPA for city halls)",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="プロジェクトのフォルダ (project folder with bots/ and workflows/)",
+)
+def app(project: Path | None) -> None:
+    if project is not None:
+        _state["project_root"] = project
+
+
+def _fail(problems: list[Problem], *, nothing_run: bool = True) -> int:
+    from framework.console import print_problems
+
+    print_problems(_err(), problems, nothing_run=nothing_run)
+    return ExitCode.INVALID
+
+
+# -- bots, steps, validate ------------------------------------------------------------------
+
+
+@app.command("bots")
+@click.option("--json", "as_json", is_flag=True, help="JSON で出力 (print JSON)")
+def bots_command(as_json: bool) -> int:
+    """ボットの一覧 (list the bots of this project)."""
+    from framework.loader import load_bot
+    from framework.registry import Registry
+
+    project = _project()
+    registry = Registry.default()
+    rows: list[dict[str, object]] = []
+    for bot_id in project.bot_ids():
+        try:
+            bot = load_bot(bot_id, registry, project)
+            rows.append(
+                {
+                    "id": bot.id,
+                    "name": bot.name,
+                    "department": bot.manifest.department,
+                    "workflow": bot.workflow.file,
+                    "valid": True,
+                }
+            )
+        except InvalidError as exc:
+            rows.append(
+                {"id": bot_id, "name": "", "department": "", "workflow": "", "valid": False,
+                 "errors": len(exc.problems)}
+            )
+    if as_json:
+        from framework.console import dump_json
+
+        dump_json(_out(), rows)
+        return ExitCode.OK
+    table = Table(title="ボット (bots)")
+    for column in ("id", "名前", "担当課", "ワークフロー", "状態"):
+        table.add_column(column)
+    for row in rows:
+        state = "OK" if row["valid"] else f"[red]エラー {row.get('errors')} 件 (rpa validate)[/]"
+        table.add_row(
+            str(row["id"]), str(row["name"]), str(row["department"]), str(row["workflow"]), state
+        )
+    _out().print(table)
+    return ExitCode.OK
+
+
+@app.command("steps")
+@click.argument("name", required=False)
+def steps_command(name: str | None) -> int:
+    """使えるステップの一覧と説明 (list steps, or describe one)."""
+    from framework.registry import Registry, UnknownNameError
+
+    registry = Registry.default()
+    if name is None:
+        table = Table(title="ステップ (steps)")
+        table.add_column("name")
+        table.add_column("説明 (summary)")
+        for spec in sorted(registry.steps.values(), key=lambda s: (s.pack, s.name)):
+            table.add_row(spec.name, spec.summary)
+        _out().print(table)
+        _out().print("詳しくは: rpa steps <name>   (item sources: " + ", ".join(registry.sources) + ")")
+        return ExitCode.OK
+    try:
+        spec = registry.step(name)
+    except UnknownNameError as exc:
+        _err().print(str(exc), markup=False)
+        return ExitCode.INVALID
+    _out().print(f"[bold]{spec.name}[/]  ({spec.pack})")
+    _out().print(spec.doc, markup=False, highlight=False)
+    table = Table(title="引数 (arguments)")
+    for column in ("name", "type", "required", "default"):
+        table.add_column(column)
+    for field_name, info in spec.args.model_fields.items():
+        shown = info.alias or field_name
+        annotation = getattr(info.annotation, "__name__", str(info.annotation))
+        default = "" if info.is_required() else repr(info.get_default(call_default_factory=True))
+        table.add_row(shown, annotation, "yes" if info.is_required() else "", default)
+    _out().print(table)
+    return ExitCode.OK
+
+
+@app.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate_command(paths: tuple[Path, ...]) -> int:
+    """ボットとワークフローを検査する (check bots and workflows; nothing runs)."""
+    from framework.loader import validate_project
+    from framework.registry import Registry
+
+    project = _project()
+    checked, problems = validate_project(project, Registry.default(), list(paths))
+    if problems:
+        return _fail(problems, nothing_run=False)
+    for name in checked:
+        _out().print(f"OK  {name}", highlight=False)
+    _out().print(f"[green]問題ありません[/] ({len(checked)} files valid)")
+    return ExitCode.OK
+
+
+# -- run, runs -------------------------------------------------------------------------------
+
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(
+                f"key=value の形で指定してください: {value!r}", param_hint="--set"
+            )
+        parsed[key.strip()] = rest
+    return parsed
+
+
+def _browser_options(headed: bool) -> Any:
+    from framework.browsers import BrowserOptions
+
+    timeout = os.environ.get("RPA_BROWSER_TIMEOUT_MS")
+    return BrowserOptions(
+        headless=not headed,
+        timeout_ms=int(timeout) if timeout and timeout.isdigit() else 15_000,
+    )
+
+
+def run_bot(
+    bot: str,
+    *,
+    input_path: Path | None = None,
+    overrides: dict[str, str] | None = None,
+    headed: bool = False,
+    dry_run: bool = False,
+    trigger: str = "cli",
+    credentials: dict[str, dict[str, str]] | None = None,
+    as_json: bool = False,
+) -> int:
+    """Run a bot with progress and a summary; the shared path of ``rpa run`` and ``rpa demo``."""
+    from framework.console import ProgressReporter, dump_json, print_result
+    from framework.home import Home
+    from framework.registry import Registry
+    from framework.runlog import SqliteRunLog
+    from framework.runner import Runner, RunRequest
+
+    project = _project()
+    home = Home.locate(project.root)
+    request = RunRequest(
+        bot=bot,
+        input=input_path,
+        overrides=overrides or {},
+        trigger=trigger,
+        dry_run=dry_run,
+        browser=_browser_options(headed),
+        credentials=credentials,
+    )
+    reporter = ProgressReporter(_err())
+    runlog = SqliteRunLog(home.runlog_path)
+    try:
+        runner = Runner(project, home, Registry.default(), runlog, reporter)
+        try:
+            prepared = runner.prepare(request)
+        except InvalidError as exc:
+            return _fail(exc.problems)
+        with reporter:
+            result = runner.execute(prepared, request)
+    finally:
+        runlog.close()
+    if as_json:
+        payload: dict[str, Any] = {
+            "exit_code": int(result.exit_code),
+            "run": result.record.as_json() if result.record else None,
+            "files": [str(p) for p in result.files],
+            "items": [
+                {
+                    "seq": o.seq,
+                    "source": o.source,
+                    "row": o.row,
+                    "status": o.status.value,
+                    "message": o.message,
+                    "results": o.results,
+                }
+                for o in result.outcomes
+            ],
+        }
+        dump_json(_out(), payload)
+    else:
+        print_result(_out(), result, prepared.bot, Path.cwd())
+    return int(result.exit_code)
+
+
+@app.command("run")
+@click.argument("bot")
+@click.option(
+    "--input",
+    "-i",
+    "input_path",
+    type=click.Path(path_type=Path),
+    help="入力ファイルまたはフォルダ (input workbook, PDF or folder)",
+)
+@click.option("--set", "sets", multiple=True, help="設定を上書き key=value (override a setting)")
+@click.option("--headed", is_flag=True, help="ブラウザを表示する (show the browser)")
+@click.option("--dry-run", is_flag=True, help="入力を検査するだけで実行しない (check only)")
+@click.option(
+    "--trigger",
+    type=click.Choice(["cli", "tray", "schedule"]),
+    default="cli",
+    hidden=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力 (print JSON)")
+def run_command(
+    bot: str,
+    input_path: Path | None,
+    sets: tuple[str, ...],
+    headed: bool,
+    dry_run: bool,
+    trigger: str,
+    as_json: bool,
+) -> int:
+    """ボットを実行する (run a bot; BOT is an id from `rpa bots`)."""
+    return run_bot(
+        bot,
+        input_path=input_path,
+        overrides=_parse_sets(list(sets)),
+        headed=headed,
+        dry_run=dry_run,
+        trigger=trigger,
+        as_json=as_json,
+    )
+
+
+@app.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="JSON で出力 (print JSON)")
+@click.option("--limit", type=click.IntRange(min=1), default=20, help="表示する件数 (how many)")
+@click.option("--bot", help="このボットだけ (only this bot)")
+def runs_command(as_json: bool, limit: int, bot: str | None) -> int:
+    """最近の実行 (recent runs, newest first)."""
+    from framework.console import dump_json, runs_table
+    from framework.home import Home
+    from framework.runlog import SqliteRunLog
+
+    home = Home.locate(_project().root)
+    if not home.runlog_path.exists():
+        if as_json:
+            dump_json(_out(), [])
+        else:
+            _out().print("まだ実行記録がありません (no runs yet)")
+        return ExitCode.OK
+    runlog = SqliteRunLog(home.runlog_path)
+    try:
+        records = runlog.recent_runs(limit, bot)
+    finally:
+        runlog.close()
+    if as_json:
+        dump_json(_out(), [r.as_json() for r in records])
+    else:
+        _out().print(runs_table(records))
+    return ExitCode.OK
+
+
+# -- practice system and demo ------------------------------------------------------------------
+
+
+@app.command("practice-server")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, help="ポート (0 = 空き番号)")
+@click.option("--host", default="127.0.0.1", help="待ち受けるアドレス (listen address)")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite ファイル（省略時は終了時に消える）(records file; default: temporary)",
+)
+@click.option("--user", default="demo", help="ログインID (login user)")
+@click.option("--password", default="demo-pass", help="パスワード (login password)")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="応答の遅延 (delay, ms)")
+@click.option(
+    "--fail-every",
+    type=click.IntRange(min=0),
+    default=0,
+    help="N 回に1回の POST を 503 混雑にする (every Nth POST answers 503)",
+)
+@click.option(
+    "--session-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="無操作でセッションが切れる秒数 (idle session timeout, s)",
+)
+@click.option(
+    "--accept-duplicates",
+    is_flag=True,
+    help="重複申請を拒否せず二重に登録する (store duplicates instead of refusing)",
+)
+def practice_server_command(
+    port: int,
+    host: str,
+    db: Path | None,
+    user: str,
+    password: str,
+    latency_ms: int,
+    fail_every: int,
+    session_timeout: float,
+    accept_duplicates: bool,
+) -> int:
+    """練習用の福祉システムを起動する (start the bundled practice system)."""
+    from framework.practice import PracticeConfig, PracticeServer
+
+    config = PracticeConfig(
+        host=host,
+        port=port,
+        db_path=db,
+        user=user,
+        password=password,
+        latency_ms=latency_ms,
+        fail_every=fail_every,
+        session_timeout=session_timeout,
+        accept_duplicates=accept_duplicates,
+    )
+    try:
+        PracticeServer(config).serve_forever()
+    except OSError as exc:
+        _err().print(f"起動できません (cannot start): {exc}", markup=False)
+        return ExitCode.ABORTED
+    return ExitCode.OK
+
+
+DEMO_BOT = "welfare_entry"
+DEMO_CREDENTIAL = "welfare_system"
+
+
+@app.command("demo")
+@click.option("--headed", is_flag=True, help="ブラウザを表示する (show the browser)")
+def demo_command(headed: bool) -> int:
+    """練習システムを起動し、サンプルの申請を入力してみせる (run the welfare bot on the practice system)."""
+    from framework.practice import PracticeConfig, PracticeServer
+
+    config = PracticeConfig()
+    with PracticeServer(config) as server:
+        _out().print(f"練習システムを起動しました (practice system): {server.url}", highlight=False)
+        code = run_bot(
+            DEMO_BOT,
+            overrides={"target_url": server.url},
+            headed=headed,
+            trigger="cli",
+            credentials={DEMO_CREDENTIAL: {"username": config.user, "password": config.password}},
+        )
+        records = server.records()
+    _out().print(
+        f"練習システムに登録された申請 (records now in the practice system): {len(records)} 件",
+        highlight=False,
+    )
+    return code
+
+
+# -- doctor ----------------------------------------------------------------------------------
+
+
+@app.command("doctor")
+def doctor_command() -> int:
+    """この PC で動かせるか確認する (check this PC: Python, browser, folders)."""
+    from framework.browsers import find_browser
+    from framework.home import Home
+
+    ok = True
+    project = _project()
+    home = Home.locate(project.root)
+    _out().print(f"Python: {sys.version.split()[0]}", highlight=False)
+    _out().print(f"プロジェクト (project): {project.root}", highlight=False)
+    _out().print(f"RPA_HOME: {home.root}", highlight=False)
+    try:
+        choice = find_browser()
+        _out().print(f"[green]OK[/] ブラウザ (browser): {choice.description}", highlight=False)
+    except KakariError as exc:
+        ok = False
+        _out().print(f"[red]NG[/] {exc}", highlight=False)
+    bots = project.bot_ids()
+    _out().print(f"ボット (bots): {len(bots)}", highlight=False)
+    return ExitCode.OK if ok else ExitCode.ABORTED
+
+
+# -- entry points ----------------------------------------------------------------------------
+
+
+def _configure_logging(console: Console) -> None:
+    logger.remove()
+    logger.add(
+        lambda message: console.print(str(message).rstrip("\n"), markup=False, highlight=False),
+        level=os.environ.get("RPA_LOG_LEVEL", "ERROR"),
+        format="{level}: {message}",
+        backtrace=False,
+        diagnose=False,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    _state.clear()
+    _state["out"] = Console(highlight=False)
+    _state["err"] = Console(stderr=True, highlight=False)
+    _configure_logging(_state["err"])
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        args = ["--help"]
+    try:
+        result = app.main(args=args, prog_name="rpa", standalone_mode=False)
+    except click.ClickException as exc:
+        _err().print(f"エラー: {exc.format_message()}", markup=False, highlight=False)
+        _err().print("使い方は rpa --help を見てください (see rpa --help)", markup=False)
+        return ExitCode.INVALID
+    except click.exceptions.Abort:
+        _err().print("中断しました (aborted)", markup=False)
+        return ExitCode.ABORTED
+    except InvalidError as exc:
+        return _fail(exc.problems)
+    except KakariError as exc:
+        _err().print(str(exc), markup=False, highlight=False)
+        return ExitCode.ABORTED
+    finally:
+        logger.remove()
+    if isinstance(result, int):
+        return result
+    return ExitCode.OK
+
 
 def run_console() -> None:
-    print("kakari")
+    """The ``rpa`` console script."""
+    sys.exit(main())

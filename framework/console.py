@@ -1,0 +1,177 @@
+"""What people see in the terminal: progress bars, run summaries, tables and error lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from framework.errors import Problem
+from framework.outcome import ItemOutcome, ItemStatus, RunStatus
+from framework.runlog import RunRecord
+
+if TYPE_CHECKING:
+    from framework.model import Bot
+    from framework.runner import RunResult
+
+SHOWN_STATUSES = (
+    ItemStatus.DONE,
+    ItemStatus.BUSINESS_ERROR,
+    ItemStatus.BAD_INPUT,
+    ItemStatus.SYSTEM_ERROR,
+    ItemStatus.SKIPPED,
+)
+
+
+def hours(minutes: float) -> str:
+    return f"{minutes:g} 分（{minutes / 60:.1f} 時間）"
+
+
+class ProgressReporter:
+    """A progress bar while items run (the runner's :class:`~framework.runner.Reporter`)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[summary]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task: Any = None
+        self.counts: dict[ItemStatus, int] = {}
+
+    def __enter__(self) -> ProgressReporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def started(self, bot: Bot, run_id: str | None, total: int | None) -> None:
+        self.task = self.progress.add_task(bot.name, total=total, summary="")
+
+    def item_done(self, outcome: ItemOutcome) -> None:
+        self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
+        summary = " ".join(
+            f"{s.label}{self.counts[s]}" for s in SHOWN_STATUSES if self.counts.get(s)
+        )
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, summary=summary)
+        if outcome.status.needs_attention:
+            where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
+            self.progress.console.print(
+                f"[yellow]{outcome.status.label}[/] {where}: {outcome.message}",
+                highlight=False,
+                markup=True,
+            )
+
+
+def print_problems(console: Console, problems: Sequence[Problem], *, nothing_run: bool) -> None:
+    for problem in problems:
+        console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+    tail = "何も実行していません (nothing was run)" if nothing_run else ""
+    console.print(
+        f"[bold red]エラー {len(problems)} 件[/] (error{'s' if len(problems) != 1 else ''}) {tail}",
+        highlight=False,
+    )
+
+
+def _relative(path: Path | str, base: Path | None) -> str:
+    p = Path(path)
+    if base is not None:
+        try:
+            return p.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(p)
+
+
+def print_result(console: Console, result: RunResult, bot: Bot, base: Path | None) -> None:
+    """The end-of-run summary staff read: counts, time saved, where the files are."""
+    record = result.record
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    if record is None:  # dry run
+        bad = sum(1 for o in result.outcomes if o.status is ItemStatus.BAD_INPUT)
+        ok = len(result.outcomes) - bad
+        table.add_row("登録予定 (to enter)", str(ok))
+        table.add_row("入力不備 (bad input)", str(bad))
+        console.print(f"[bold]{bot.name}[/] ({bot.id}) ドライラン")
+        console.print(table)
+        for outcome in result.outcomes:
+            if outcome.status is ItemStatus.BAD_INPUT:
+                where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
+                console.print(f"  入力不備 {where}: {outcome.message}", highlight=False, markup=False)
+        console.print(result.message)
+        return
+    status_style = "green" if record.status is RunStatus.COMPLETED else "red"
+    console.print(
+        f"[bold]{bot.name}[/] ({bot.id})  run {record.id}  "
+        f"[{status_style}]{record.status.label}[/]",
+        highlight=False,
+    )
+    for status in SHOWN_STATUSES:
+        if status is ItemStatus.SKIPPED and not record.count(status):
+            continue
+        table.add_row(f"{status.label} ({status.value})", str(record.count(status)))
+    table.add_row("削減時間 (time saved)", hours(record.minutes_saved))
+    console.print(table)
+    if record.message:
+        console.print(f"[red]{record.message}[/]", highlight=False)
+    for path in result.files:
+        console.print(f"結果 (results): {_relative(path, base)}", highlight=False)
+    if result.run_dir is not None:
+        console.print(f"ログ (log): {_relative(result.run_dir / 'run.log', base)}", highlight=False)
+
+
+def runs_table(records: Sequence[RunRecord]) -> Table:
+    table = Table(title="最近の実行 (recent runs)")
+    for name, justify in (
+        ("run", "left"),
+        ("ボット", "left"),
+        ("開始", "left"),
+        ("起動", "left"),
+        ("状態", "left"),
+        ("登録済み/全件", "right"),
+        ("要対応", "right"),
+        ("削減(分)", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in records:
+        attention = sum(
+            r.count(s)
+            for s in (ItemStatus.BUSINESS_ERROR, ItemStatus.SYSTEM_ERROR, ItemStatus.BAD_INPUT)
+        )
+        table.add_row(
+            r.id,
+            r.bot_id,
+            r.started_at.strftime("%Y-%m-%d %H:%M"),
+            r.trigger,
+            r.status.label,
+            f"{r.count(ItemStatus.DONE)}/{r.items_total}",
+            str(attention),
+            f"{r.minutes_saved:g}",
+        )
+    return table
+
+
+def dump_json(console: Console, value: Any) -> None:
+    console.print_json(json.dumps(value, ensure_ascii=False, default=str))

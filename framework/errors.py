@@ -1,0 +1,133 @@
+"""Source positions and the error types of kakari (where a problem is, and what kind it is).
+
+Two families matter to the runner:
+
+* problems with what staff wrote (a workflow, a bot manifest, an input file) are found before
+  anything runs and reported compiler-style, one per line: ``file:line:col: where: message``;
+* problems while a run is under way are either a :class:`BusinessError` (the target system or a
+  business rule refused this item: reported, never retried) or an :class:`ApplicationError`
+  (a timeout, a crash, a broken page: the item failed for technical reasons and may be retried).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class SourcePos:
+    """A place in a file that a person wrote: 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file, with where it is and what to do about it."""
+
+    file: str
+    line: int
+    col: int
+    where: str
+    message: str
+
+    @classmethod
+    def at(cls, pos: SourcePos | None, where: str, message: str, *, file: str = "") -> Problem:
+        if pos is None:
+            return cls(file, 0, 0, where, message)
+        return cls(pos.file, pos.line, pos.col, where, message)
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.file, self.line, self.col, self.where, self.message)
+
+    def __str__(self) -> str:
+        place = self.file
+        if self.line:
+            place = f"{self.file}:{self.line}:{self.col}"
+        where = f" {self.where}:" if self.where else ""
+        return f"{place}:{where} {self.message}"
+
+
+class KakariError(Exception):
+    """Base class of kakari's own errors; each subclass builds its own message."""
+
+
+class InvalidError(KakariError):
+    """Files that staff wrote (workflow, bot, input) are wrong; nothing was run.
+
+    Holds every problem found, sorted by file and position, so one `rpa validate` shows them all.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        unique = {(p.sort_key()): p for p in problems}
+        self.problems: list[Problem] = [unique[k] for k in sorted(unique)]
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def one(cls, pos: SourcePos | None, where: str, message: str, *, file: str = "") -> InvalidError:
+        return cls([Problem.at(pos, where, message, file=file)])
+
+
+def raise_if_any(problems: Sequence[Problem]) -> None:
+    """Raise :class:`InvalidError` when the list is not empty."""
+    if problems:
+        raise InvalidError(problems)
+
+
+class BusinessError(KakariError):
+    """The target system or a business rule refused this item (e.g. "既に登録されています").
+
+    Reported to staff with the system's own message; never retried.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.reason = message
+        super().__init__(message)
+
+
+class ApplicationError(KakariError):
+    """A technical failure while working on an item (timeout, crash, unexpected page).
+
+    Unlike a business error, trying again may succeed.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.reason = message
+        super().__init__(message)
+
+
+class StepFailedError(KakariError):
+    """A step failed; carries the step's position in its workflow file and the original cause."""
+
+    def __init__(self, pos: SourcePos, step: str, cause: BaseException, message: str) -> None:
+        self.pos = pos
+        self.step = step
+        self.cause = cause
+        self.reason = message
+        super().__init__(f"{pos}: {step}: {message}")
+
+    @property
+    def is_business(self) -> bool:
+        return isinstance(self.cause, BusinessError)
+
+
+class CredentialError(KakariError):
+    """A credential a bot needs is missing or unsafe to read."""
+
+    def __init__(self, message: str) -> None:
+        self.reason = message
+        super().__init__(message)
+
+
+class AbortedError(KakariError):
+    """The run cannot go on (login failed, browser unavailable, stopped by the user)."""
+
+    def __init__(self, message: str) -> None:
+        self.reason = message
+        super().__init__(message)

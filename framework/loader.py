@@ -1,0 +1,647 @@
+"""Loading and validating workflows and bots, reporting every problem with its file:line:col.
+
+Validation runs in passes so that each problem is reported where the person wrote it:
+
+1. YAML syntax (:mod:`framework.yamlio`);
+2. the file's skeleton (top-level keys, the ``items`` section, each step's name);
+3. each step's arguments against that step's own model, from the registry;
+4. names: every template and expression is checked against what exists at that point (item
+   fields, settings, credentials, variables set by earlier steps), so ``{{ item.氏明 }}`` is
+   refused before anything runs. Called workflows are checked with the caller's names.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, RootModel
+
+from framework.context import RESERVED_NAMES, Target
+from framework.errors import InvalidError, Problem
+from framework.items import FieldSpec, ItemsSpec
+from framework.model import Bot, BotManifest, StepCall, StepOptions, Workflow, WorkflowFile
+from framework.pydantic_yaml import validate_at
+from framework.registry import Registry, UnknownNameError
+from framework.templating import ENVIRONMENT, Expression, Template
+from framework.yamlio import PathKey, YamlDoc, load_yaml
+
+STEP_OPTION_KEYS = frozenset(StepOptions.model_fields)
+JINJA_GLOBALS = frozenset(ENVIRONMENT.globals)
+
+
+class StepBlock:
+    """Marker for an argument that holds nested steps: ``then: Annotated[list[Any], BLOCK]``."""
+
+
+BLOCK = StepBlock()
+
+
+def block_fields(model: type[BaseModel]) -> list[tuple[str, str]]:
+    """The arguments of a step model that hold nested step lists: (attribute, key in YAML)."""
+    return [
+        (name, info.alias or name)
+        for name, info in model.model_fields.items()
+        if any(isinstance(m, StepBlock) for m in info.metadata)
+    ]
+
+
+class Project:
+    """Where a project's files are: ``bots/``, ``workflows/``, ``credentials/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.bots_dir = self.root / "bots"
+        self.workflows_dir = self.root / "workflows"
+        self.credentials_dir = self.root / "credentials"
+
+    def shown(self, path: Path) -> str:
+        """A path as messages show it: relative to the project when inside it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def bot_ids(self) -> list[str]:
+        if not self.bots_dir.is_dir():
+            return []
+        return sorted(p.parent.name for p in self.bots_dir.glob("*/bot.yaml"))
+
+    def bot_file(self, bot: str) -> Path:
+        """The manifest of a bot given by id or by a path to its folder or bot.yaml."""
+        candidate = Path(bot)
+        if candidate.suffix in (".yaml", ".yml") and candidate.exists():
+            return candidate.resolve()
+        if (candidate / "bot.yaml").exists() and (candidate.is_absolute() or "/" in bot):
+            return (candidate / "bot.yaml").resolve()
+        return self.bots_dir / bot / "bot.yaml"
+
+    def workflow_files(self) -> list[Path]:
+        if not self.workflows_dir.is_dir():
+            return []
+        return sorted([*self.workflows_dir.glob("*.yaml"), *self.workflows_dir.glob("*.yml")])
+
+
+@dataclass(frozen=True)
+class Names:
+    """What templates may refer to at one point of a workflow.
+
+    ``None`` for item fields, settings or credentials means "not known here" (a workflow
+    validated on its own, without a bot): attribute names are then not checked.
+    """
+
+    item: frozenset[str] | None
+    in_item: bool
+    settings: frozenset[str] | None
+    credentials: tuple[tuple[str, frozenset[str]], ...] | None
+    variables: frozenset[str] = frozenset()
+
+    def credential_fields(self) -> dict[str, frozenset[str]] | None:
+        return None if self.credentials is None else dict(self.credentials)
+
+    def with_variables(self, names: Sequence[str] | set[str]) -> Names:
+        return replace(self, variables=self.variables | frozenset(names))
+
+    def roots(self) -> set[str]:
+        roots = {"settings", "credentials", "run", "today"} | JINJA_GLOBALS | self.variables
+        if self.in_item:
+            roots |= {"item", "results"}
+        return roots
+
+
+@dataclass
+class _Loading:
+    """State shared while one bot or workflow tree is loaded."""
+
+    registry: Registry
+    project: Project
+    problems: list[Problem] = field(default_factory=list)
+    cache: dict[Path, Workflow | None] = field(default_factory=dict)
+    docs: dict[Path, YamlDoc] = field(default_factory=dict)
+
+
+# -- pass 2 and 3: skeleton, items, steps -------------------------------------------------------
+
+
+def _parse_items(st: _Loading, doc: YamlDoc, raw: dict[str, Any]) -> ItemsSpec | None:
+    base: PathKey = ("items",)
+    ok = True
+    fields: dict[str, FieldSpec] = {}
+    raw_fields = raw.get("fields")
+    if not isinstance(raw_fields, dict) or not raw_fields:
+        st.problems.append(
+            doc.problem(
+                (*base, "fields") if "fields" in raw else base,
+                "fields に項目（氏名など）を1つ以上書いてください (items.fields is required)",
+            )
+        )
+        ok = False
+    else:
+        for name, value in raw_fields.items():
+            spec = validate_at(doc, (*base, "fields", name), FieldSpec, value or {}, st.problems)
+            if spec is None:
+                ok = False
+            else:
+                fields[name] = spec
+    key = raw.get("key", [])
+    if isinstance(key, str):
+        key = [key]
+    if not isinstance(key, list) or not all(isinstance(k, str) for k in key):
+        st.problems.append(doc.problem((*base, "key"), "key は項目名のリストで書いてください"))
+        ok = False
+        key = []
+    for index, name in enumerate(key):
+        if raw_fields and isinstance(raw_fields, dict) and name not in raw_fields:
+            st.problems.append(
+                doc.problem((*base, "key", index), _unknown("項目", name, list(raw_fields)))
+            )
+            ok = False
+    sources: dict[str, BaseModel] = {}
+    for name, value in raw.items():
+        if name in ("fields", "key"):
+            continue
+        spec_source = st.registry.sources.get(name)
+        if spec_source is None:
+            choices = ["fields", "key", *st.registry.sources]
+            st.problems.append(
+                doc.problem((*base, name), _unknown("入力形式", name, choices), prefer_key=True)
+            )
+            ok = False
+            continue
+        options = validate_at(doc, (*base, name), spec_source.options, value or {}, st.problems)
+        if options is None:
+            ok = False
+        else:
+            sources[name] = options
+    if not sources and ok:
+        readable = ", ".join(st.registry.sources)
+        st.problems.append(
+            doc.problem(
+                base,
+                f"読み込む形式（{readable}）を1つ以上書いてください (no item source: add e.g. excel:)",
+            )
+        )
+        ok = False
+    return ItemsSpec(fields=fields, key=list(key), sources=sources) if ok else None
+
+
+def _unknown(kind: str, name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    hint = f"「{close[0]}」のことですか？ (did you mean {close[0]!r}?)" if close else ""
+    listed = "" if close else f" 使えるもの: {', '.join(choices)}"
+    return f"「{name}」という{kind}はありません (unknown {kind}). {hint}{listed}".rstrip()
+
+
+def _parse_steps(st: _Loading, doc: YamlDoc, path: PathKey, raw: Any) -> list[StepCall]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        st.problems.append(doc.problem(path, "ステップは「- 」で始まる行の並びで書いてください"))
+        return []
+    calls = []
+    for index, entry in enumerate(raw):
+        call = _parse_step(st, doc, (*path, index), entry)
+        if call is not None:
+            calls.append(call)
+    return calls
+
+
+def _parse_step(st: _Loading, doc: YamlDoc, path: PathKey, entry: Any) -> StepCall | None:
+    if isinstance(entry, str) and entry in st.registry.steps:
+        entry = {entry: None}
+    if not isinstance(entry, dict):
+        st.problems.append(
+            doc.problem(
+                path,
+                "ステップは「ステップ名: 引数」の形で書いてください"
+                " (a step is a mapping such as `browser.click: {...}`)",
+            )
+        )
+        return None
+    step_keys = [k for k in entry if k not in STEP_OPTION_KEYS]
+    if len(step_keys) != 1:
+        message = (
+            "ステップ名がありません (no step name)"
+            if not step_keys
+            else f"1つのステップに1つの操作だけを書いてください: {', '.join(step_keys)}"
+            " (one step per list entry; start each with '- ')"
+        )
+        target = (*path, step_keys[1]) if len(step_keys) > 1 else path
+        st.problems.append(doc.problem(target, message, prefer_key=True))
+        return None
+    name = step_keys[0]
+    step_path = (*path, name)
+    try:
+        spec = st.registry.step(name)
+    except UnknownNameError as exc:
+        st.problems.append(doc.problem(step_path, str(exc), prefer_key=True))
+        return None
+    options_raw = {k: v for k, v in entry.items() if k in STEP_OPTION_KEYS}
+    options = validate_at(doc, path, StepOptions, options_raw, st.problems)
+    raw_args = entry[name]
+    if raw_args is None:
+        raw_args = {}
+    elif not isinstance(raw_args, dict):
+        if spec.shorthand is None:
+            st.problems.append(
+                doc.problem(
+                    step_path,
+                    f"{name} の引数は「名前: 値」の形で書いてください (expected a mapping)",
+                )
+            )
+            return None
+        raw_args = {spec.shorthand: raw_args}
+    else:
+        raw_args = dict(raw_args)
+    for _attr, key in block_fields(spec.args):
+        if key in raw_args:
+            raw_args[key] = _parse_steps(st, doc, (*step_path, key), raw_args[key])
+    args = validate_at(doc, step_path, spec.args, raw_args, st.problems)
+    if args is None or options is None:
+        return None
+    call = StepCall(
+        spec=spec,
+        args=args,
+        pos=doc.pos(path),
+        path=path,
+        title=options.name,
+        when=options.when,
+    )
+    return call
+
+
+def _workflow_doc(st: _Loading, path: Path) -> YamlDoc | None:
+    path = path.resolve()
+    if path in st.docs:
+        return st.docs[path]
+    try:
+        doc = load_yaml(path, st.project.shown(path))
+    except InvalidError as exc:
+        st.problems.extend(exc.problems)
+        return None
+    st.docs[path] = doc
+    return doc
+
+
+def _load_workflow(st: _Loading, path: Path, stack: tuple[Path, ...] = ()) -> Workflow | None:
+    path = path.resolve()
+    if path in st.cache:
+        return st.cache[path]
+    doc = _workflow_doc(st, path)
+    if doc is None:
+        st.cache[path] = None
+        return None
+    if not isinstance(doc.data, dict):
+        st.problems.append(
+            doc.problem((), "ワークフローは「steps:」などのキーを持つ形で書いてください")
+        )
+        st.cache[path] = None
+        return None
+    top = validate_at(
+        doc,
+        (),
+        WorkflowFile,
+        {k: v for k, v in doc.data.items() if k not in ("setup", "steps", "teardown")}
+        | {k: [] for k in ("setup", "steps", "teardown") if k in doc.data},
+        st.problems,
+    )
+    items = None
+    if isinstance(doc.data.get("items"), dict):
+        items = _parse_items(st, doc, doc.data["items"])
+    workflow = Workflow(
+        path=path,
+        file=doc.file,
+        title=top.title if top else "",
+        description=top.description if top else "",
+        items=items,
+        setup=_parse_steps(st, doc, ("setup",), doc.data.get("setup")),
+        steps=_parse_steps(st, doc, ("steps",), doc.data.get("steps")),
+        teardown=_parse_steps(st, doc, ("teardown",), doc.data.get("teardown")),
+    )
+    if not (workflow.setup or workflow.steps or workflow.teardown) and top is not None:
+        st.problems.append(doc.problem((), "steps が空です (the workflow has no steps)"))
+    st.cache[path] = workflow
+    _resolve_calls(st, doc, workflow, (*stack, path))
+    return workflow
+
+
+def _all_calls(steps: Sequence[StepCall]) -> Iterator[StepCall]:
+    for call in steps:
+        yield call
+        for attr, _key in block_fields(call.spec.args):
+            yield from _all_calls(getattr(call.args, attr))
+
+
+def _resolve_calls(st: _Loading, doc: YamlDoc, workflow: Workflow, stack: tuple[Path, ...]) -> None:
+    for call in _all_calls([*workflow.setup, *workflow.steps, *workflow.teardown]):
+        target_name = getattr(call.args, "workflow", None)
+        if call.spec.name != "call" or not isinstance(target_name, str):
+            continue
+        target = (workflow.path.parent / target_name).resolve()
+        where = f"{call.where}.call.workflow"
+        if target in stack:
+            chain = " → ".join(st.project.shown(p) for p in (*stack, target))
+            st.problems.append(
+                Problem.at(call.pos, where, f"呼び出しが循環しています: {chain} (call cycle)")
+            )
+            continue
+        if not target.exists():
+            st.problems.append(
+                Problem.at(
+                    call.pos,
+                    where,
+                    f"呼び出すワークフローが見つかりません: {st.project.shown(target)}"
+                    " (called workflow not found)",
+                )
+            )
+            continue
+        callee = _load_workflow(st, target, stack)
+        if callee is not None and callee.items is not None:
+            st.problems.append(
+                Problem.at(
+                    call.pos,
+                    where,
+                    "呼び出されるワークフローには items を書けません (a called workflow has no items)",
+                )
+            )
+        call.args._target = callee  # type: ignore[attr-defined]
+
+
+# -- pass 4: names ---------------------------------------------------------------------------
+
+
+def _values(obj: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
+    """Every Template, Expression and Target inside a step's arguments, with its path."""
+    if isinstance(obj, Template | Expression | Target):
+        yield path, obj
+    elif isinstance(obj, RootModel):
+        yield from _values(obj.root, path)
+    elif isinstance(obj, BaseModel):
+        for name, info in type(obj).model_fields.items():
+            if any(isinstance(m, StepBlock) for m in info.metadata):
+                continue
+            yield from _values(getattr(obj, name), (*path, info.alias or name))
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _values(value, (*path, key))
+    elif isinstance(obj, list | tuple):
+        for index, value in enumerate(obj):
+            yield from _values(value, (*path, index))
+
+
+def _check_reference(
+    doc: YamlDoc, path: PathKey, value: Template | Expression, names: Names
+) -> list[Problem]:
+    problems = []
+    for bad in value.unknown_filters():
+        known = sorted(ENVIRONMENT.filters)
+        problems.append(doc.problem(path, _unknown("フィルター", bad, known)))
+    roots = names.roots()
+    for ref in value.references():
+        if ref.root not in roots:
+            if ref.root in ("item", "results"):
+                message = (
+                    f"「{ref.root}」はアイテムごとの steps の中でだけ使えます"
+                    f" ({ref.root} exists only in the per-item steps)"
+                )
+            else:
+                message = _unknown("名前", ref.root, sorted(roots - JINJA_GLOBALS))
+            problems.append(doc.problem(path, message))
+            continue
+        if not ref.attrs:
+            continue
+        first = ref.attrs[0]
+        known: Sequence[str] | None = None
+        kind = ""
+        if ref.root == "item":
+            known, kind = (None if names.item is None else sorted(names.item)), "項目"
+        elif ref.root == "settings":
+            known, kind = (None if names.settings is None else sorted(names.settings)), "設定"
+        elif ref.root == "credentials" and names.credentials is not None:
+            creds = names.credential_fields() or {}
+            known, kind = sorted(creds), "資格情報"
+            if first in creds and len(ref.attrs) > 1:
+                fields = creds[first]
+                if ref.attrs[1] not in fields:
+                    problems.append(
+                        doc.problem(path, _unknown(f"{first} の項目", ref.attrs[1], sorted(fields)))
+                    )
+        elif ref.root == "run":
+            known, kind = ["bot", "date", "dir", "id", "started_at"], "run の項目"
+        if known is not None and first not in known:
+            problems.append(doc.problem(path, _unknown(kind, first, known)))
+    return problems
+
+
+def _check_steps(
+    st: _Loading,
+    doc: YamlDoc,
+    steps: Sequence[StepCall],
+    names: Names,
+    seen_calls: set[tuple[Path, Names]],
+) -> Names:
+    """Check names in order; return the names known after these steps."""
+    for call in steps:
+        step_path = call.path
+        if call.when is not None:
+            st.problems.extend(_check_reference(doc, (*step_path, "when"), call.when, names))
+        introduced: set[str] = set()
+        for path, value in _values(call.args, (*step_path, call.spec.name)):
+            if isinstance(value, Target):
+                if value.in_results and not names.in_item:
+                    st.problems.append(
+                        doc.problem(
+                            path,
+                            "results はアイテムごとの steps の中でだけ使えます"
+                            " (results exist only in the per-item steps)",
+                        )
+                    )
+                elif not value.in_results:
+                    introduced.add(value.name)
+            else:
+                st.problems.extend(_check_reference(doc, path, value, names))
+        declared = getattr(call.args, "declared_names", None)
+        if callable(declared):
+            for name in declared():
+                if name in RESERVED_NAMES:
+                    st.problems.append(
+                        doc.problem(
+                            (*step_path, call.spec.name), f"「{name}」は予約された名前です"
+                        )
+                    )
+                introduced.add(name)
+        for attr, key in block_fields(call.spec.args):
+            inner_names = names
+            block_names = getattr(call.args, "block_names", None)
+            if callable(block_names):
+                inner_names = names.with_variables(block_names(key))
+            after = _check_steps(st, doc, getattr(call.args, attr), inner_names, seen_calls)
+            introduced |= after.variables - names.variables
+        target = getattr(call.args, "_target", None)
+        if isinstance(target, Workflow):
+            params = getattr(call.args, "params", {}) or {}
+            callee_names = names.with_variables(set(params))
+            key = (target.path, callee_names)
+            if key not in seen_calls:
+                seen_calls.add(key)
+                callee_doc = st.docs[target.path]
+                for section in (target.setup, target.steps, target.teardown):
+                    after = _check_steps(st, callee_doc, section, callee_names, seen_calls)
+                    introduced |= after.variables - callee_names.variables
+        names = names.with_variables(introduced)
+    return names
+
+
+def _check_names(st: _Loading, workflow: Workflow, names: Names) -> None:
+    doc = st.docs[workflow.path]
+    seen: set[tuple[Path, Names]] = set()
+    outer = replace(names, in_item=False, item=None)
+    after_setup = _check_steps(st, doc, workflow.setup, outer, seen)
+    if workflow.items is not None:
+        per_item = replace(
+            after_setup,
+            in_item=True,
+            item=frozenset(workflow.items.fields),
+        )
+    else:
+        per_item = after_setup
+    after_steps = _check_steps(st, doc, workflow.steps, per_item, seen)
+    _check_steps(
+        st, doc, workflow.teardown, replace(after_steps, in_item=False, item=None), seen
+    )
+
+
+# -- public API ------------------------------------------------------------------------------
+
+
+def load_workflow(path: Path, registry: Registry, project: Project) -> Workflow:
+    """Load one workflow on its own (settings and credentials names are not known)."""
+    st = _Loading(registry, project)
+    workflow = _load_workflow(st, path)
+    if workflow is not None and not st.problems:
+        _check_names(st, workflow, Names(None, False, None, None))
+    if st.problems or workflow is None:
+        raise InvalidError(st.problems)
+    return workflow
+
+
+def _manifest_workflow_path(project: Project, bot_dir: Path, name: str) -> Path:
+    local = (bot_dir / name).resolve()
+    if "/" in name or "\\" in name:
+        return local
+    in_workflows = project.workflows_dir / name
+    return in_workflows if in_workflows.exists() or not local.exists() else local
+
+
+def load_bot(bot: str, registry: Registry, project: Project) -> Bot:
+    """Load a bot (by id or path) and its workflow, checking them together."""
+    file = project.bot_file(bot)
+    shown = project.shown(file)
+    if not file.exists():
+        known = project.bot_ids()
+        close = difflib.get_close_matches(bot, known, n=1, cutoff=0.5)
+        hint = f"「{close[0]}」のことですか？ (did you mean {close[0]!r}?) " if close else ""
+        listing = ", ".join(known) or "(なし)"
+        raise InvalidError.one(
+            None,
+            "",
+            f"ボット「{bot}」が見つかりません (no such bot). {hint}登録済み: {listing}",
+            file=shown,
+        )
+    st = _Loading(registry, project)
+    doc = load_yaml(file, shown)
+    manifest = validate_at(doc, (), BotManifest, doc.data, st.problems)
+    if manifest is None:
+        raise InvalidError(st.problems)
+    workflow_path = _manifest_workflow_path(project, file.parent, manifest.workflow)
+    if not workflow_path.exists():
+        raise InvalidError(
+            [
+                doc.problem(
+                    ("workflow",),
+                    f"ワークフローが見つかりません: {project.shown(workflow_path)}"
+                    " (workflow file not found)",
+                )
+            ]
+        )
+    workflow = _load_workflow(st, workflow_path)
+    if workflow is not None and workflow.items is not None:
+        if manifest.input is None or manifest.input.default is None:
+            pass  # --input is then required at run time
+    elif workflow is not None and manifest.input is not None:
+        st.problems.append(
+            doc.problem(
+                ("input",),
+                "このワークフローは items を持たないので input は使えません (workflow has no items)",
+                prefer_key=True,
+            )
+        )
+    if workflow is not None and not st.problems:
+        names = Names(
+            item=None,
+            in_item=False,
+            settings=frozenset(manifest.settings),
+            credentials=tuple((k, frozenset(v)) for k, v in manifest.credentials.items()),
+        )
+        _check_names(st, workflow, names)
+    if st.problems or workflow is None:
+        raise InvalidError(st.problems)
+    return Bot(
+        id=file.parent.name, dir=file.parent, file=shown, manifest=manifest, workflow=workflow
+    )
+
+
+def validate_project(
+    project: Project, registry: Registry, paths: Sequence[Path] = ()
+) -> tuple[list[str], list[Problem]]:
+    """Validate the given files (bots or workflows), or every bot and workflow of the project.
+
+    Returns the names of what was checked and every problem found.
+    """
+    checked: list[str] = []
+    problems: list[Problem] = []
+    covered: set[Path] = set()
+    targets: list[tuple[str, Path]] = []
+    if paths:
+        for path in paths:
+            resolved = path.resolve()
+            if resolved.is_dir() and (resolved / "bot.yaml").exists():
+                targets.append(("bot", resolved / "bot.yaml"))
+            elif resolved.name == "bot.yaml":
+                targets.append(("bot", resolved))
+            else:
+                targets.append(("workflow", resolved))
+    else:
+        targets = [("bot", project.bot_file(b)) for b in project.bot_ids()]
+        targets += [("workflow", p.resolve()) for p in project.workflow_files()]
+    for kind, path in targets:
+        if kind == "bot":
+            checked.append(project.shown(path))
+            try:
+                bot = load_bot(str(path), registry, project)
+                covered.add(bot.workflow.path)
+                covered |= _called_paths(bot.workflow)
+            except InvalidError as exc:
+                problems.extend(exc.problems)
+            continue
+        if path in covered and not paths:
+            continue
+        checked.append(project.shown(path))
+        try:
+            load_workflow(path, registry, project)
+        except InvalidError as exc:
+            problems.extend(exc.problems)
+    return checked, problems
+
+
+def _called_paths(workflow: Workflow) -> set[Path]:
+    found: set[Path] = set()
+    for call in _all_calls([*workflow.setup, *workflow.steps, *workflow.teardown]):
+        target = getattr(call.args, "_target", None)
+        if isinstance(target, Workflow) and target.path not in found:
+            found.add(target.path)
+            found |= _called_paths(target)
+    return found

@@ -1,0 +1,416 @@
+"""The run log: one row per run and one per item, in SQLite under ``RPA_HOME`` by default.
+
+Every state change of an item is its own committed transaction (WAL mode), so a process killed at
+any instant leaves a consistent log. Item keys made of personal fields are stored only as a keyed
+hash (HMAC with a secret kept in ``RPA_HOME``): runs can still be matched by key, but the log
+itself holds no recipient numbers or names. The schema is versioned with ``PRAGMA user_version``
+and upgraded in place by :data:`MIGRATIONS`.
+
+:class:`RunLog` is the interface the runner and the commands use; :class:`SqliteRunLog` is the
+default implementation (a server database can implement the same interface).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from framework.outcome import ItemOutcome, ItemStatus, RunStatus
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: runs and items
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        bot_id TEXT NOT NULL,
+        bot_name TEXT NOT NULL,
+        department TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        os_user TEXT NOT NULL,
+        host TEXT NOT NULL,
+        input TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        items_total INTEGER NOT NULL DEFAULT 0,
+        items_done INTEGER NOT NULL DEFAULT 0,
+        items_business_error INTEGER NOT NULL DEFAULT 0,
+        items_system_error INTEGER NOT NULL DEFAULT 0,
+        items_bad_input INTEGER NOT NULL DEFAULT 0,
+        items_skipped INTEGER NOT NULL DEFAULT 0,
+        baseline_minutes_per_item REAL NOT NULL,
+        baseline_minutes_per_run REAL NOT NULL,
+        baseline_measured_by TEXT NOT NULL,
+        baseline_measured_on TEXT NOT NULL,
+        minutes_saved REAL NOT NULL DEFAULT 0,
+        exit_code INTEGER,
+        message TEXT NOT NULL DEFAULT '',
+        run_dir TEXT NOT NULL
+    );
+    CREATE INDEX runs_bot_started ON runs (bot_id, started_at);
+    CREATE INDEX runs_started ON runs (started_at);
+    CREATE TABLE items (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        seq INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        row INTEGER,
+        key_hash TEXT NOT NULL,
+        key_text TEXT,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        results TEXT NOT NULL DEFAULT '{}',
+        screenshot TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE INDEX items_key ON items (key_hash, status);
+    """,
+)
+
+
+@dataclass
+class RunRecord:
+    """One run as the run log keeps it."""
+
+    id: str
+    bot_id: str
+    bot_name: str
+    department: str
+    workflow: str
+    trigger: str
+    os_user: str
+    host: str
+    input: str | None
+    started_at: dt.datetime
+    run_dir: str
+    baseline_minutes_per_item: float
+    baseline_minutes_per_run: float
+    baseline_measured_by: str
+    baseline_measured_on: str
+    status: RunStatus = RunStatus.RUNNING
+    ended_at: dt.datetime | None = None
+    counts: dict[ItemStatus, int] = field(default_factory=dict)
+    minutes_saved: float = 0.0
+    exit_code: int | None = None
+    message: str = ""
+
+    @property
+    def items_total(self) -> int:
+        return sum(self.counts.values())
+
+    def count(self, status: ItemStatus) -> int:
+        return self.counts.get(status, 0)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "bot_id": self.bot_id,
+            "bot_name": self.bot_name,
+            "department": self.department,
+            "workflow": self.workflow,
+            "trigger": self.trigger,
+            "os_user": self.os_user,
+            "host": self.host,
+            "input": self.input,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "status": self.status.value,
+            "items": {s.value: self.count(s) for s in _COUNTED},
+            "items_total": self.items_total,
+            "minutes_saved": self.minutes_saved,
+            "baseline": {
+                "minutes_per_item": self.baseline_minutes_per_item,
+                "minutes_per_run": self.baseline_minutes_per_run,
+                "measured_by": self.baseline_measured_by,
+                "measured_on": self.baseline_measured_on,
+            },
+            "exit_code": self.exit_code,
+            "message": self.message,
+            "run_dir": self.run_dir,
+        }
+
+
+_COUNTED = (
+    ItemStatus.DONE,
+    ItemStatus.BUSINESS_ERROR,
+    ItemStatus.SYSTEM_ERROR,
+    ItemStatus.BAD_INPUT,
+    ItemStatus.SKIPPED,
+)
+
+
+@dataclass(frozen=True)
+class ItemKey:
+    """How an item is identified in the log: a keyed hash, and the clear text when not personal."""
+
+    hash: str
+    text: str | None
+
+
+class RunLog(Protocol):
+    """What the runner and the commands need from a run-log store."""
+
+    def item_key(self, parts: Sequence[str], personal: bool) -> ItemKey: ...
+
+    def start_run(self, run: RunRecord) -> None: ...
+
+    def item_started(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None: ...
+
+    def item_finished(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None: ...
+
+    def finish_run(self, run: RunRecord) -> None: ...
+
+    def recent_runs(self, limit: int = 20, bot_id: str | None = None) -> list[RunRecord]: ...
+
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    def items(self, run_id: str) -> list[ItemOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+def _now_iso(value: dt.datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+class SqliteRunLog:
+    """The run log in one SQLite file (WAL mode, one transaction per state change)."""
+
+    def __init__(self, path: Path, secret_path: Path | None = None) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+        self._secret = _load_secret(secret_path or path.parent / "secret.key")
+
+    def _migrate(self) -> None:
+        version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"run log {self.path} has schema version {version}, newer than this kakari"
+                f" ({len(MIGRATIONS)}); upgrade kakari"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            with self._transaction() as conn:
+                conn.executescript(
+                    f"BEGIN;{MIGRATIONS[number]}PRAGMA user_version={number + 1};COMMIT;"
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
+    def _write(self, sql: str, params: Sequence[object] | dict[str, object]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(sql, params)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def item_key(self, parts: Sequence[str], personal: bool) -> ItemKey:
+        joined = "\x1f".join(parts)
+        digest = hmac.new(self._secret, joined.encode("utf-8"), hashlib.sha256).hexdigest()
+        return ItemKey(hash=digest, text=None if personal else " / ".join(parts))
+
+    def start_run(self, run: RunRecord) -> None:
+        self._write(
+            """INSERT INTO runs (id, bot_id, bot_name, department, workflow, trigger, os_user,
+                host, input, started_at, status, baseline_minutes_per_item,
+                baseline_minutes_per_run, baseline_measured_by, baseline_measured_on, run_dir)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                run.id,
+                run.bot_id,
+                run.bot_name,
+                run.department,
+                run.workflow,
+                run.trigger,
+                run.os_user,
+                run.host,
+                run.input,
+                _now_iso(run.started_at),
+                run.status.value,
+                run.baseline_minutes_per_item,
+                run.baseline_minutes_per_run,
+                run.baseline_measured_by,
+                run.baseline_measured_on,
+                run.run_dir,
+            ),
+        )
+
+    def item_started(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None:
+        self._write(
+            """INSERT INTO items (run_id, seq, source, row, key_hash, key_text, status, started_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                run_id,
+                outcome.seq,
+                outcome.source,
+                outcome.row,
+                key.hash,
+                key.text,
+                outcome.status.value,
+                _now_iso(dt.datetime.now()),
+            ),
+        )
+
+    def item_finished(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None:
+        now = _now_iso(dt.datetime.now())
+        self._write(
+            """INSERT INTO items (run_id, seq, source, row, key_hash, key_text, status, message,
+                   results, screenshot, started_at, ended_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status,
+                   message = excluded.message, results = excluded.results,
+                   screenshot = excluded.screenshot, ended_at = excluded.ended_at""",
+            (
+                run_id,
+                outcome.seq,
+                outcome.source,
+                outcome.row,
+                key.hash,
+                key.text,
+                outcome.status.value,
+                outcome.message,
+                json.dumps(outcome.results, ensure_ascii=False),
+                outcome.screenshot,
+                now,
+                now,
+            ),
+        )
+
+    def finish_run(self, run: RunRecord) -> None:
+        self._write(
+            """UPDATE runs SET ended_at = ?, status = ?, items_total = ?, items_done = ?,
+                   items_business_error = ?, items_system_error = ?, items_bad_input = ?,
+                   items_skipped = ?, minutes_saved = ?, exit_code = ?, message = ?
+               WHERE id = ?""",
+            (
+                _now_iso(run.ended_at or dt.datetime.now()),
+                run.status.value,
+                run.items_total,
+                run.count(ItemStatus.DONE),
+                run.count(ItemStatus.BUSINESS_ERROR),
+                run.count(ItemStatus.SYSTEM_ERROR),
+                run.count(ItemStatus.BAD_INPUT),
+                run.count(ItemStatus.SKIPPED),
+                run.minutes_saved,
+                run.exit_code,
+                run.message,
+                run.id,
+            ),
+        )
+
+    def _record(self, row: sqlite3.Row) -> RunRecord:
+        return RunRecord(
+            id=row["id"],
+            bot_id=row["bot_id"],
+            bot_name=row["bot_name"],
+            department=row["department"],
+            workflow=row["workflow"],
+            trigger=row["trigger"],
+            os_user=row["os_user"],
+            host=row["host"],
+            input=row["input"],
+            started_at=dt.datetime.fromisoformat(row["started_at"]),
+            ended_at=dt.datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
+            status=RunStatus(row["status"]),
+            run_dir=row["run_dir"],
+            baseline_minutes_per_item=row["baseline_minutes_per_item"],
+            baseline_minutes_per_run=row["baseline_minutes_per_run"],
+            baseline_measured_by=row["baseline_measured_by"],
+            baseline_measured_on=row["baseline_measured_on"],
+            counts={
+                ItemStatus.DONE: row["items_done"],
+                ItemStatus.BUSINESS_ERROR: row["items_business_error"],
+                ItemStatus.SYSTEM_ERROR: row["items_system_error"],
+                ItemStatus.BAD_INPUT: row["items_bad_input"],
+                ItemStatus.SKIPPED: row["items_skipped"],
+            },
+            minutes_saved=row["minutes_saved"],
+            exit_code=row["exit_code"],
+            message=row["message"],
+        )
+
+    def recent_runs(self, limit: int = 20, bot_id: str | None = None) -> list[RunRecord]:
+        with self._lock:
+            if bot_id:
+                rows = self._conn.execute(
+                    "SELECT * FROM runs WHERE bot_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+                    (bot_id, limit),
+                ).fetchall()
+            else:
+                rows = self._conn.execute(
+                    "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)
+                ).fetchall()
+        return [self._record(r) for r in rows]
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def items(self, run_id: str) -> list[ItemOutcome]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM items WHERE run_id = ? ORDER BY seq", (run_id,)
+            ).fetchall()
+        return [
+            ItemOutcome(
+                seq=r["seq"],
+                source=r["source"],
+                row=r["row"],
+                status=ItemStatus(r["status"]),
+                message=r["message"],
+                results=json.loads(r["results"]),
+                screenshot=r["screenshot"],
+            )
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _load_secret(path: Path) -> bytes:
+    """The installation's key for item-key hashes, created on first use (readable by owner)."""
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:  # another process created it first
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key.hex())
+    return key

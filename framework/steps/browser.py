@@ -1,0 +1,489 @@
+"""Browser steps (Playwright): open pages, fill forms, click, wait, read values, files.
+
+Elements are found the way a person describes them: by the label next to a field
+(``label: 氏名``), by role and accessible name (``role: button, name: 登録する``), by visible
+text or placeholder. ``css:`` and ``xpath:`` exist as a last resort for pages without labels.
+Every locator value may use templates, e.g. ``label: "{{ item.障害支援区分 }}"``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from framework.context import StepContext, Target
+from framework.errors import ApplicationError, BusinessError
+from framework.registry import Registry, step
+from framework.templating import Template
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator as PwLocator
+
+LOCATOR_KEYS = ("label", "role", "text", "placeholder", "title", "test_id", "css", "xpath")
+_DESCRIBE = {
+    "label": "ラベル",
+    "role": "役割",
+    "text": "文字",
+    "placeholder": "入力例",
+    "title": "タイトル",
+    "test_id": "test-id",
+    "css": "CSS",
+    "xpath": "XPath",
+}
+Role = Literal[
+    "alert", "article", "button", "cell", "checkbox", "columnheader", "combobox", "dialog",
+    "form", "grid", "group", "heading", "img", "link", "list", "listbox", "listitem", "main",
+    "menu", "menuitem", "navigation", "option", "radio", "radiogroup", "region", "row",
+    "rowheader", "search", "searchbox", "spinbutton", "status", "switch", "tab", "table",
+    "tablist", "tabpanel", "textbox",
+]  # fmt: skip
+
+
+class Locator(BaseModel):
+    """Which element a step acts on. Give exactly one of the ``LOCATOR_KEYS``.
+
+    * ``label: 氏名`` - the form field labelled 氏名 (preferred for inputs);
+    * ``role: button`` with ``name: 登録する`` - by accessibility role and name;
+    * ``text: 受付が完了しました`` - by visible text;
+    * ``placeholder``, ``title``, ``test_id``;
+    * ``css`` / ``xpath`` - only when the page offers nothing better.
+
+    ``exact: true`` makes label/name/text match whole; ``nth: 2`` picks the second match;
+    ``within:`` (another locator) searches only inside that element.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: Template | None = None
+    role: Role | None = None
+    name: Template | None = None
+    text: Template | None = None
+    placeholder: Template | None = None
+    title: Template | None = None
+    test_id: Template | None = None
+    css: Template | None = None
+    xpath: Template | None = None
+    exact: bool = False
+    nth: int | None = Field(default=None, ge=1)
+    within: Locator | None = None
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> Locator:
+        given = [k for k in LOCATOR_KEYS if getattr(self, k) is not None]
+        if len(given) != 1:
+            listed = ", ".join(LOCATOR_KEYS)
+            found = ", ".join(given) if given else "なし"
+            raise ValueError(
+                f"要素の指定（{listed}）をちょうど1つ書いてください（今は: {found}）"
+                " (give exactly one locator)"
+            )
+        if self.name is not None and self.role is None:
+            raise ValueError("name は role と一緒に使います (name needs role)")
+        return self
+
+    def describe(self) -> str:
+        key = next(k for k in LOCATOR_KEYS if getattr(self, k) is not None)
+        value = getattr(self, key)
+        text = f"{_DESCRIBE[key]}「{value}」"
+        if key == "role" and self.name is not None:
+            text = f"{value}「{self.name}」"
+        if self.nth:
+            text += f" の{self.nth}番目"
+        if self.within is not None:
+            text = f"{self.within.describe()} の中の{text}"
+        return text
+
+
+class Timed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds to wait for the element (default: the bot's browser timeout)."""
+
+
+class ElementArgs(Timed, Locator):
+    """Arguments of steps that act on one element."""
+
+
+def resolve(ctx: StepContext, loc: Locator) -> PwLocator:
+    """Turn a :class:`Locator` into a Playwright locator on the current page."""
+    base: Any = resolve(ctx, loc.within) if loc.within is not None else ctx.page
+    exact = loc.exact
+    if loc.label is not None:
+        found = base.get_by_label(ctx.render(loc.label), exact=exact)
+    elif loc.role is not None:
+        name = ctx.render_opt(loc.name)
+        found = base.get_by_role(loc.role, name=name, exact=exact)
+    elif loc.text is not None:
+        found = base.get_by_text(ctx.render(loc.text), exact=exact)
+    elif loc.placeholder is not None:
+        found = base.get_by_placeholder(ctx.render(loc.placeholder), exact=exact)
+    elif loc.title is not None:
+        found = base.get_by_title(ctx.render(loc.title), exact=exact)
+    elif loc.test_id is not None:
+        found = base.get_by_test_id(ctx.render(loc.test_id))
+    elif loc.css is not None:
+        found = base.locator(ctx.render(loc.css))
+    else:
+        assert loc.xpath is not None
+        found = base.locator("xpath=" + ctx.render(loc.xpath))
+    if loc.nth is not None:
+        found = found.nth(loc.nth - 1)
+    result: PwLocator = found
+    return result
+
+
+def _ms(ctx: StepContext, args: Timed) -> float | None:
+    return None if args.timeout is None else args.timeout * 1000
+
+
+def _fail(exc: Exception, what: str) -> ApplicationError:
+    """A Playwright error as a message staff and IT can act on."""
+    from playwright.sync_api import TimeoutError as PwTimeout
+
+    text = str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    if "strict mode violation" in text:
+        count = re.search(r"resolved to (\d+) elements", text)
+        many = count.group(1) if count else "複数"
+        return ApplicationError(
+            f"{what} に当てはまる要素が{many}個あります。exact: true や nth、within で1つに絞って"
+            "ください (locator matched several elements)"
+        )
+    if isinstance(exc, PwTimeout):
+        return ApplicationError(
+            f"{what} が時間内に見つからないか操作できませんでした (timeout: {first})"
+        )
+    return ApplicationError(f"{what} を操作できませんでした ({first})")
+
+
+def _run(what: str, action: Any) -> Any:
+    from playwright.sync_api import Error as PwError
+
+    try:
+        return action()
+    except PwError as exc:
+        raise _fail(exc, what) from None
+
+
+class GotoArgs(Timed):
+    url: Template
+    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load"
+
+
+@step("browser.goto", shorthand="url")
+def goto(ctx: StepContext, args: GotoArgs) -> None:
+    """Open a page: ``- browser.goto: "{{ settings.target_url }}/login"``.
+
+    The browser starts on the first browser step of a run. A page answering with an HTTP error
+    (500, 503...) fails the step.
+    """
+    url = ctx.render(args.url)
+    response = _run(
+        f"ページ {url}",
+        lambda: ctx.page.goto(url, wait_until=args.wait_until, timeout=_ms(ctx, args)),
+    )
+    if response is not None and response.status >= 500:
+        raise ApplicationError(f"ページ {url} がエラーを返しました (HTTP {response.status})")
+
+
+class FillArgs(ElementArgs):
+    value: Template
+    """The text to type, usually from the item: ``"{{ item.氏名 }}"``."""
+
+
+@step("browser.fill")
+def fill(ctx: StepContext, args: FillArgs) -> None:
+    """Type a value into a field, replacing what is there.
+
+    ``- browser.fill: {label: 氏名, value: "{{ item.氏名 }}"}``. Date fields take the item's date
+    as it is (2026-04-01).
+    """
+    value = ctx.render(args.value)
+    target = resolve(ctx, args)
+    _run(args.describe(), lambda: target.fill(value, timeout=_ms(ctx, args)))
+
+
+class SelectArgs(ElementArgs):
+    option: Template
+    """The option to choose, by its visible text (or by value with ``by: value``)."""
+    by: Literal["label", "value"] = "label"
+
+
+@step("browser.select")
+def select(ctx: StepContext, args: SelectArgs) -> None:
+    """Choose an option of a drop-down list.
+
+    ``- browser.select: {label: サービス種類, option: "{{ item.サービス種類 }}"}``
+    """
+    option = ctx.render(args.option)
+    target = resolve(ctx, args)
+    if args.by == "label":
+        _run(args.describe(), lambda: target.select_option(label=option, timeout=_ms(ctx, args)))
+    else:
+        _run(args.describe(), lambda: target.select_option(value=option, timeout=_ms(ctx, args)))
+
+
+class CheckArgs(ElementArgs):
+    checked: bool = True
+    """``false`` clears a checkbox."""
+
+
+@step("browser.check")
+def check(ctx: StepContext, args: CheckArgs) -> None:
+    """Tick a checkbox or choose a radio button, found by its label.
+
+    ``- browser.check: {label: "{{ item.障害支援区分 }}", exact: true}`` chooses the radio
+    button labelled with the item's value. ``checked: false`` clears a checkbox.
+    """
+    target = resolve(ctx, args)
+    _run(args.describe(), lambda: target.set_checked(args.checked, timeout=_ms(ctx, args)))
+
+
+@step("browser.click")
+def click(ctx: StepContext, args: ElementArgs) -> None:
+    """Click a button or link: ``- browser.click: {role: button, name: 確認画面へ}``."""
+    target = resolve(ctx, args)
+    _run(args.describe(), lambda: target.click(timeout=_ms(ctx, args)))
+
+
+class PressArgs(ElementArgs):
+    key: str
+    """A key name such as ``Enter``, ``Tab`` or ``Control+A``."""
+
+
+@step("browser.press")
+def press(ctx: StepContext, args: PressArgs) -> None:
+    """Press a key in a field: ``- browser.press: {label: 受給者番号, key: Enter}``."""
+    target = resolve(ctx, args)
+    _run(args.describe(), lambda: target.press(args.key, timeout=_ms(ctx, args)))
+
+
+class WaitArgs(Timed):
+    text: Template | None = None
+    """Wait until this text is visible on the page."""
+    url: Template | None = None
+    """Wait until the address matches (``*`` matches anything: ``**/done``)."""
+    element: Locator | None = None
+    """Wait until this element is visible (or hidden with ``state: hidden``)."""
+    state: Literal["visible", "hidden"] = "visible"
+    refused_if: Locator | None = None
+    """If this element shows up instead (an error message), the system refused the item: the
+    item becomes 登録不可 with the element's text as the reason."""
+
+    @model_validator(mode="after")
+    def _one(self) -> WaitArgs:
+        given = [k for k in ("text", "url", "element") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "text・url・element のどれか1つを書いてください (give one of text, url, element)"
+            )
+        if self.refused_if is not None and (self.url is not None or self.state == "hidden"):
+            raise ValueError(
+                "refused_if は text か element（state: visible）と一緒に使います"
+                " (refused_if needs text or a visible element)"
+            )
+        return self
+
+
+def _refusal_text(locator: PwLocator) -> str:
+    text: str = locator.inner_text(timeout=2_000)
+    return " ".join(text.split())
+
+
+@step("browser.wait_for")
+def wait_for(ctx: StepContext, args: WaitArgs) -> None:
+    """Wait for a page to show something, and recognise when the system refused the item.
+
+    Example: after clicking 登録する, either the completion page or an error message appears::
+
+        - browser.wait_for:
+            text: 受付が完了しました
+            refused_if: {role: alert}
+
+    When the ``refused_if`` element appears, the item is refused with that element's text
+    (e.g. 既に登録されています) and is not retried.
+    """
+    page = ctx.page
+    timeout = _ms(ctx, args)
+    if args.url is not None:
+        url = ctx.render(args.url)
+        _run(f"アドレス {url}", lambda: page.wait_for_url(url, timeout=timeout))
+        return
+    if args.text is not None:
+        text = ctx.render(args.text)
+        expected = page.get_by_text(text).first
+        what = f"文字「{text}」"
+    else:
+        assert args.element is not None
+        expected = resolve(ctx, args.element).first
+        what = args.element.describe()
+    if args.refused_if is None:
+        _run(what, lambda: expected.wait_for(state=args.state, timeout=timeout))
+        return
+    refusal = resolve(ctx, args.refused_if).first
+    either = expected.or_(refusal).first
+    _run(what, lambda: either.wait_for(state="visible", timeout=timeout))
+    if refusal.is_visible():
+        raise BusinessError(_run(args.refused_if.describe(), lambda: _refusal_text(refusal)))
+
+
+class ReadArgs(ElementArgs):
+    into: Target
+    """Where to keep the value: ``results.受付番号`` (written to the results workbook) or a
+    variable name for later steps."""
+    attribute: str | None = None
+    """Read this HTML attribute instead of the text (e.g. ``href``)."""
+    pattern: str | None = None
+    """A regular expression; the first group (or the whole match) is kept: ``R\\d{2}-\\d{6}``."""
+
+
+_READ_JS = (
+    "e => (e instanceof HTMLInputElement || e instanceof HTMLTextAreaElement"
+    " || e instanceof HTMLSelectElement) ? e.value : e.innerText"
+)
+
+
+@step("browser.read")
+def read(ctx: StepContext, args: ReadArgs) -> None:
+    """Read a value from the page, e.g. the receipt number on the completion page.
+
+    ``- browser.read: {test_id: receipt-no, into: results.受付番号}``
+    """
+    target = resolve(ctx, args)
+    if args.attribute:
+        attribute = args.attribute
+        value = _run(
+            args.describe(),
+            lambda: target.get_attribute(attribute, timeout=_ms(ctx, args)),
+        )
+    else:
+        value = _run(args.describe(), lambda: target.evaluate(_READ_JS, timeout=_ms(ctx, args)))
+    text = " ".join(str(value or "").split())
+    if args.pattern:
+        match = re.search(args.pattern, text)
+        if match is None:
+            raise ApplicationError(
+                f"{args.describe()} の文字「{text}」に {args.pattern} が見つかりません"
+                " (pattern not found)"
+            )
+        text = match.group(1) if match.groups() else match.group(0)
+    ctx.store(args.into, text)
+
+
+class ReadTableArgs(ElementArgs):
+    into: Target
+    """A variable that receives the rows, each a mapping from column header to cell text."""
+
+
+_TABLE_JS = """t => {
+  const clean = s => (s || '').replace(/\\s+/g, ' ').trim();
+  const rows = Array.from(t.querySelectorAll('tr'));
+  let headers = null; const out = [];
+  for (const r of rows) {
+    const cells = Array.from(r.children).filter(c => c.tagName === 'TD' || c.tagName === 'TH');
+    if (headers === null && cells.length && cells.every(c => c.tagName === 'TH')) {
+      headers = cells.map(c => clean(c.innerText)); continue;
+    }
+    if (!cells.length || cells.every(c => c.tagName === 'TH')) continue;
+    const values = cells.map(c => clean(c.innerText));
+    const keys = headers || values.map((_, i) => 'col' + (i + 1));
+    const row = {}; keys.forEach((k, i) => { row[k] = i < values.length ? values[i] : ''; });
+    out.push(row);
+  }
+  return out;
+}"""
+
+
+@step("browser.read_table")
+def read_table(ctx: StepContext, args: ReadTableArgs) -> None:
+    """Read an HTML table into a list of rows (header → text), to collect data from a system.
+
+    ``- browser.read_table: {css: table, into: rows}`` then ``for_each`` over ``rows`` or
+    ``excel.write_rows`` to save them into a workbook.
+    """
+    target = resolve(ctx, args)
+    rows = _run(args.describe(), lambda: target.evaluate(_TABLE_JS, timeout=_ms(ctx, args)))
+    ctx.store(args.into, rows)
+
+
+class ScreenshotArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: Template
+    """File name in the run folder, e.g. ``"screens/{{ item.受付番号 }}.png"``."""
+    full_page: bool = True
+
+
+@step("browser.screenshot", shorthand="path")
+def screenshot(ctx: StepContext, args: ScreenshotArgs) -> None:
+    """Save a picture of the page into the run folder (e.g. as evidence of a registration)."""
+    path = ctx.output_path(ctx.render(args.path))
+    _run("スクリーンショット", lambda: ctx.page.screenshot(path=str(path), full_page=args.full_page))
+
+
+class UploadArgs(ElementArgs):
+    file: Template
+    """The file to attach; relative paths are relative to the bot's folder."""
+
+
+@step("browser.upload")
+def upload(ctx: StepContext, args: UploadArgs) -> None:
+    """Attach a file to a file field: ``- browser.upload: {label: 添付書類, file: ...}``."""
+    path = ctx.input_path(ctx.render(args.file))
+    if not path.is_file():
+        raise ApplicationError(f"添付するファイルがありません: {path.name} (file not found)")
+    target = resolve(ctx, args)
+    _run(args.describe(), lambda: target.set_input_files(str(path), timeout=_ms(ctx, args)))
+
+
+class DownloadArgs(ElementArgs):
+    save_as: Template | None = None
+    """File name in the run folder (default: the name the site suggests)."""
+    into: Target | None = None
+    """Keep the saved file's path, e.g. to read it with an Excel step."""
+
+
+@step("browser.download")
+def download(ctx: StepContext, args: DownloadArgs) -> None:
+    """Click a link or button that downloads a file, and save it in the run folder.
+
+    ``- browser.download: {role: link, name: CSV出力, save_as: 一覧.csv, into: csv_path}``
+    """
+    target = resolve(ctx, args)
+    page = ctx.page
+
+    def go() -> Any:
+        with page.expect_download(timeout=_ms(ctx, args)) as info:
+            target.click(timeout=_ms(ctx, args))
+        return info.value
+
+    result = _run(args.describe(), go)
+    name = ctx.render(args.save_as) if args.save_as else result.suggested_filename
+    path = ctx.output_path(str(ctx.run.dir / "downloads" / name))
+    result.save_as(str(path))
+    if args.into is not None:
+        ctx.store(args.into, str(path))
+
+
+def register(registry: Registry) -> None:
+    """Add the browser steps to a registry."""
+    registry.add_all(
+        [
+            goto,
+            fill,
+            select,
+            check,
+            click,
+            press,
+            wait_for,
+            read,
+            read_table,
+            screenshot,
+            upload,
+            download,
+        ],
+        pack="browser",
+    )

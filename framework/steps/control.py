@@ -1,0 +1,176 @@
+"""Control steps: loops, conditions, variables, calling another workflow, log messages, refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, field_validator
+
+from framework.context import StepContext
+from framework.errors import BusinessError
+from framework.loader import BLOCK
+from framework.registry import Registry, step
+from framework.templating import Expression, Template, TemplateProblem
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ForEachArgs(Args):
+    items: Expression
+    """The list to walk over, as an expression: ``rows`` or ``item.明細``."""
+    as_: str = Field(default="entry", alias="as")
+    """The name each element gets inside ``steps`` (default ``entry``)."""
+    steps: Annotated[list[Any], BLOCK]
+
+    @field_validator("as_")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.isidentifier():
+            raise ValueError(f"名前として使えません: {value!r} (not a valid name)")
+        return value
+
+    def block_names(self, block: str) -> set[str]:
+        return {self.as_, "loop_index"}
+
+
+@step("for_each")
+def for_each(ctx: StepContext, args: ForEachArgs) -> None:
+    """Run ``steps`` once for every element of a list.
+
+    Example (write every row read from a page into a workbook)::
+
+        - for_each:
+            items: rows
+            as: row
+            steps:
+              - excel.append_row: {file: 一覧.xlsx, values: {氏名: "{{ row.氏名 }}"}}
+
+    Inside ``steps`` the element is ``{{ row }}`` (the name given by ``as``, default ``entry``)
+    and ``{{ loop_index }}`` counts from 1.
+    """
+    values = ctx.evaluate(args.items)
+    if isinstance(values, Mapping) or isinstance(values, str | bytes):
+        raise TemplateProblem(
+            f"for_each の items はリストにしてください: {args.items} (items must be a list)"
+        )
+    if not isinstance(values, Iterable):
+        raise TemplateProblem(f"for_each の items はリストにしてください: {args.items}")
+    saved = {name: ctx.variables.get(name) for name in (args.as_, "loop_index")}
+    try:
+        for index, value in enumerate(values, start=1):
+            ctx.variables[args.as_] = value
+            ctx.variables["loop_index"] = index
+            ctx.run_steps(args.steps)
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                ctx.variables.pop(name, None)
+            else:
+                ctx.variables[name] = old
+
+
+class IfArgs(Args):
+    condition: Expression
+    """An expression such as ``item.支給量 > 100`` or ``item.備考 != ''``."""
+    then: Annotated[list[Any], BLOCK] = Field(default_factory=list)
+    else_: Annotated[list[Any], BLOCK] = Field(default_factory=list, alias="else")
+
+
+@step("if", shorthand="condition")
+def if_(ctx: StepContext, args: IfArgs) -> None:
+    """Run ``then`` when the condition is true, otherwise ``else``.
+
+    Example::
+
+        - if:
+            condition: item.備考 != ''
+            then:
+              - browser.fill: {label: 備考, value: "{{ item.備考 }}"}
+
+    For a single step, the shorter ``when:`` on that step does the same.
+    """
+    ctx.run_steps(args.then if ctx.evaluate(args.condition) else args.else_)
+
+
+class SetArgs(RootModel[dict[str, Template]]):
+    """Variable name → value (text; templates allowed)."""
+
+    @field_validator("root")
+    @classmethod
+    def _names(cls, value: dict[str, Template]) -> dict[str, Template]:
+        for name in value:
+            if not name.isidentifier():
+                raise ValueError(f"変数名として使えません: {name!r} (not a valid variable name)")
+        return value
+
+    def declared_names(self) -> set[str]:
+        return set(self.root)
+
+
+@step("set")
+def set_(ctx: StepContext, args: SetArgs) -> None:
+    """Set variables for later steps: ``- set: {受付日: "{{ today | date('%Y/%m/%d') }}"}``.
+
+    Values are text (templates are rendered now); later steps use them as ``{{ 受付日 }}``.
+    """
+    for name, template in args.root.items():
+        ctx.variables[name] = ctx.render(template)
+
+
+class CallArgs(Args):
+    workflow: str
+    """The workflow file to run, relative to this workflow's folder: ``welfare_login.yaml``."""
+    params: dict[str, Template] = Field(default_factory=dict, alias="with")
+    """Extra names the called workflow can use: ``with: {account: welfare_system}``."""
+    _target: Any = PrivateAttr(default=None)
+
+
+@step("call", shorthand="workflow")
+def call(ctx: StepContext, args: CallArgs) -> None:
+    """Run the steps of another workflow file here, e.g. a shared login.
+
+    ``- call: welfare_login.yaml`` lets many bots share one login workflow. The called workflow
+    sees the same settings, credentials, item and variables, plus the names given in ``with``.
+    """
+    params = {name: ctx.render(value) for name, value in args.params.items()}
+    ctx.call(args._target, params)
+
+
+class LogArgs(Args):
+    message: Template
+    level: Literal["info", "warning"] = "info"
+
+
+@step("log", shorthand="message")
+def log(ctx: StepContext, args: LogArgs) -> None:
+    """Write a message to the run's log: ``- log: "{{ item.受付番号 }} を処理しました"``.
+
+    Personal fields of the item are masked in the log whatever the message says.
+    """
+    ctx.log.log(args.level.upper(), ctx.render(args.message))
+
+
+class FailArgs(Args):
+    message: Template
+
+
+@step("fail", shorthand="message")
+def fail(ctx: StepContext, args: FailArgs) -> None:
+    """Refuse the current item with a message staff will read (a business exception).
+
+    Use with ``when:`` for business rules the target system does not check itself::
+
+        - fail: 支給量が上限を超えています
+          when: item.支給量 > 300
+
+    The item is reported as 登録不可 with this message and is not retried.
+    """
+    raise BusinessError(ctx.render(args.message))
+
+
+def register(registry: Registry) -> None:
+    """Add the control steps to a registry."""
+    registry.add_all([for_each, if_, set_, call, log, fail], pack="control")

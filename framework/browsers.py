@@ -102,9 +102,7 @@ def _playwright_chromium() -> str | None:
     return None
 
 
-def find_browser(
-    executable_path: str | None = None, channel: str | None = None
-) -> BrowserChoice:
+def find_browser(executable_path: str | None = None, channel: str | None = None) -> BrowserChoice:
     """Pick the browser to use; explicit configuration wins, then what this PC has."""
     executable_path = executable_path or os.environ.get("RPA_BROWSER_PATH") or None
     channel = channel or os.environ.get("RPA_BROWSER_CHANNEL") or None
@@ -156,12 +154,16 @@ class BrowserOptions:
 class BrowserSession:
     """One browser, context and page for a run, started on first use and closed at the end."""
 
-    def __init__(self, options: BrowserOptions, downloads_dir: Path) -> None:
+    def __init__(
+        self, options: BrowserOptions, downloads_dir: Path, *, browser: Browser | None = None
+    ) -> None:
+        """``browser``: an already running browser to use (and not close), e.g. in tests."""
         self.options = options
         self.downloads_dir = downloads_dir
         self.choice: BrowserChoice | None = None
         self._playwright: Playwright | None = None
-        self._browser: Browser | None = None
+        self._shared = browser
+        self._browser: Browser | None = browser
         self._context: BrowserContext | None = None
         self._page: Page | None = None
 
@@ -179,9 +181,11 @@ class BrowserSession:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
 
-        if self._playwright is None:
+        if self._playwright is None and self._shared is None:
             self._playwright = sync_playwright().start()
         if self._browser is None or not self._browser.is_connected():
+            if self._playwright is None:
+                raise AbortedError("共有ブラウザが終了しています (shared browser is gone)")
             self.choice = find_browser(self.options.executable_path, self.options.channel)
             try:
                 self._browser = self._playwright.chromium.launch(
@@ -218,7 +222,7 @@ class BrowserSession:
 
     def close(self) -> None:
         self.reset()
-        if self._browser is not None:
+        if self._browser is not None and self._browser is not self._shared:
             try:
                 self._browser.close()
             except Exception:

@@ -102,8 +102,14 @@ def bots_command(as_json: bool) -> int:
             )
         except InvalidError as exc:
             rows.append(
-                {"id": bot_id, "name": "", "department": "", "workflow": "", "valid": False,
-                 "errors": len(exc.problems)}
+                {
+                    "id": bot_id,
+                    "name": "",
+                    "department": "",
+                    "workflow": "",
+                    "valid": False,
+                    "errors": len(exc.problems),
+                }
             )
     if as_json:
         from framework.console import dump_json
@@ -136,7 +142,9 @@ def steps_command(name: str | None) -> int:
         for spec in sorted(registry.steps.values(), key=lambda s: (s.pack, s.name)):
             table.add_row(spec.name, spec.summary)
         _out().print(table)
-        _out().print("詳しくは: rpa steps <name>   (item sources: " + ", ".join(registry.sources) + ")")
+        _out().print(
+            "詳しくは: rpa steps <name>   (item sources: " + ", ".join(registry.sources) + ")"
+        )
         return ExitCode.OK
     try:
         spec = registry.step(name)
@@ -403,7 +411,7 @@ DEMO_CREDENTIAL = "welfare_system"
 @app.command("demo")
 @click.option("--headed", is_flag=True, help="ブラウザを表示する (show the browser)")
 def demo_command(headed: bool) -> int:
-    """練習システムを起動し、サンプルの申請を入力してみせる (run the welfare bot on the practice system)."""
+    """練習システムを起動し、サンプルの申請を入力してみせる (demo on the practice system)."""
     from framework.practice import PracticeConfig, PracticeServer
 
     config = PracticeConfig()

@@ -119,7 +119,9 @@ def print_result(console: Console, result: RunResult, bot: Bot, base: Path | Non
         for outcome in result.outcomes:
             if outcome.status is ItemStatus.BAD_INPUT:
                 where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
-                console.print(f"  入力不備 {where}: {outcome.message}", highlight=False, markup=False)
+                console.print(
+                    f"  入力不備 {where}: {outcome.message}", highlight=False, markup=False
+                )
         console.print(result.message)
         return
     status_style = "green" if record.status is RunStatus.COMPLETED else "red"

@@ -1,9 +1,10 @@
-"""Credentials a bot needs (e.g. ``welfare_system``: username, password), read from outside the repo.
+"""Credentials a bot needs (``welfare_system``: username, password), read from outside the repo.
 
 Credentials are never written in workflow or bot files. A bot names them; their values come from
-environment variables ``RPA_CREDENTIAL_<NAME>_<FIELD>`` (e.g. ``RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD``)
-or from a file ``credentials/<name>.yaml`` in the project (git-ignored; see ``credentials.example/``).
-On POSIX a credentials file readable by group or others is refused.
+environment variables ``RPA_CREDENTIAL_<NAME>_<FIELD>``
+(e.g. ``RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD``) or from a file ``credentials/<name>.yaml`` in
+the project (git-ignored; see ``credentials.example/``). On POSIX a credentials file readable by
+group or others is refused.
 """
 
 from __future__ import annotations
@@ -65,13 +66,16 @@ def resolve(
                     )
                 value = from_file.get(field)
             if value is None or value == "":
-                missing.append(f"{name}.{field}（環境変数 {env_name(name, field)} または"
-                               f" {shown_folder}/{name}.yaml の {field}）")
+                missing.append(
+                    f"{name}.{field}（環境変数 {env_name(name, field)} または"
+                    f" {shown_folder}/{name}.yaml の {field}）"
+                )
             else:
                 values[name][field] = value
     if missing:
         raise CredentialError(
-            "資格情報が設定されていません (missing credentials): " + "、".join(missing)
+            "資格情報が設定されていません (missing credentials): "
+            + "、".join(missing)
             + "。設定方法は credentials.example/ を見てください"
         )
     return values

@@ -70,7 +70,9 @@ class InvalidError(KakariError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
-    def one(cls, pos: SourcePos | None, where: str, message: str, *, file: str = "") -> InvalidError:
+    def one(
+        cls, pos: SourcePos | None, where: str, message: str, *, file: str = ""
+    ) -> InvalidError:
         return cls([Problem.at(pos, where, message, file=file)])
 
 

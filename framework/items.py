@@ -303,8 +303,8 @@ def open_inputs(
                         0,
                         0,
                         "",
-                        f"このワークフローはこの種類のファイルを読みません（読める形式: {readable}）"
-                        " (this workflow does not read this kind of file)",
+                        "このワークフローはこの種類のファイルを読みません"
+                        f"（読める形式: {readable}） (this workflow does not read this file type)",
                     )
                 )
             continue

@@ -181,7 +181,8 @@ def _parse_items(st: _Loading, doc: YamlDoc, raw: dict[str, Any]) -> ItemsSpec |
         st.problems.append(
             doc.problem(
                 base,
-                f"読み込む形式（{readable}）を1つ以上書いてください (no item source: add e.g. excel:)",
+                f"読み込む形式（{readable}）を1つ以上書いてください"
+                " (no item source: add e.g. excel:)",
             )
         )
         ok = False
@@ -364,7 +365,8 @@ def _resolve_calls(st: _Loading, doc: YamlDoc, workflow: Workflow, stack: tuple[
                 Problem.at(
                     call.pos,
                     where,
-                    "呼び出されるワークフローには items を書けません (a called workflow has no items)",
+                    "呼び出されるワークフローには items を書けません"
+                    " (a called workflow has no items)",
                 )
             )
         call.args._target = callee  # type: ignore[attr-defined]
@@ -397,8 +399,7 @@ def _check_reference(
 ) -> list[Problem]:
     problems = []
     for bad in value.unknown_filters():
-        known = sorted(ENVIRONMENT.filters)
-        problems.append(doc.problem(path, _unknown("フィルター", bad, known)))
+        problems.append(doc.problem(path, _unknown("フィルター", bad, sorted(ENVIRONMENT.filters))))
     roots = names.roots()
     for ref in value.references():
         if ref.root not in roots:
@@ -468,25 +469,23 @@ def _check_steps(
             for name in declared():
                 if name in RESERVED_NAMES:
                     st.problems.append(
-                        doc.problem(
-                            (*step_path, call.spec.name), f"「{name}」は予約された名前です"
-                        )
+                        doc.problem((*step_path, call.spec.name), f"「{name}」は予約された名前です")
                     )
                 introduced.add(name)
-        for attr, key in block_fields(call.spec.args):
+        for attr, block_key in block_fields(call.spec.args):
             inner_names = names
             block_names = getattr(call.args, "block_names", None)
             if callable(block_names):
-                inner_names = names.with_variables(block_names(key))
+                inner_names = names.with_variables(block_names(block_key))
             after = _check_steps(st, doc, getattr(call.args, attr), inner_names, seen_calls)
             introduced |= after.variables - names.variables
         target = getattr(call.args, "_target", None)
         if isinstance(target, Workflow):
             params = getattr(call.args, "params", {}) or {}
             callee_names = names.with_variables(set(params))
-            key = (target.path, callee_names)
-            if key not in seen_calls:
-                seen_calls.add(key)
+            seen = (target.path, callee_names)
+            if seen not in seen_calls:
+                seen_calls.add(seen)
                 callee_doc = st.docs[target.path]
                 for section in (target.setup, target.steps, target.teardown):
                     after = _check_steps(st, callee_doc, section, callee_names, seen_calls)
@@ -509,9 +508,7 @@ def _check_names(st: _Loading, workflow: Workflow, names: Names) -> None:
     else:
         per_item = after_setup
     after_steps = _check_steps(st, doc, workflow.steps, per_item, seen)
-    _check_steps(
-        st, doc, workflow.teardown, replace(after_steps, in_item=False, item=None), seen
-    )
+    _check_steps(st, doc, workflow.teardown, replace(after_steps, in_item=False, item=None), seen)
 
 
 # -- public API ------------------------------------------------------------------------------
@@ -575,7 +572,8 @@ def load_bot(bot: str, registry: Registry, project: Project) -> Bot:
         st.problems.append(
             doc.problem(
                 ("input",),
-                "このワークフローは items を持たないので input は使えません (workflow has no items)",
+                "このワークフローは items を持たないので input は使えません"
+                " (workflow has no items)",
                 prefer_key=True,
             )
         )

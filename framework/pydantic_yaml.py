@@ -49,9 +49,8 @@ def _message(error: ErrorDetails, extra_names: Iterable[str]) -> str:
         close = difflib.get_close_matches(name, list(extra_names), n=1, cutoff=0.6)
         hint = f"「{close[0]}」のことですか？ (did you mean {close[0]!r}?)" if close else ""
         allowed = ", ".join(sorted(extra_names))
-        return (
-            f"「{name}」という項目はありません (unknown field). {hint}".rstrip()
-            + (f" 使える項目: {allowed}" if allowed and not close else "")
+        return f"「{name}」という項目はありません (unknown field). {hint}".rstrip() + (
+            f" 使える項目: {allowed}" if allowed and not close else ""
         )
     if kind in ("value_error", "assertion_error"):
         message = error["msg"]
@@ -85,9 +84,7 @@ def _field_names(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str
         if isinstance(current, type) and issubclass(current, BaseModel):
             info = current.model_fields.get(str(part))
             if info is None:
-                info = next(
-                    (f for f in current.model_fields.values() if f.alias == part), None
-                )
+                info = next((f for f in current.model_fields.values() if f.alias == part), None)
             if info is None:
                 return []
             current = _innermost_model(info.annotation)

@@ -110,7 +110,11 @@ class UnknownNameError(LookupError):
     def __init__(self, kind: str, name: str, suggestions: list[str]) -> None:
         self.name = name
         self.suggestions = suggestions
-        hint = f"「{suggestions[0]}」のことですか？ (did you mean {suggestions[0]!r}?)" if suggestions else ""
+        hint = (
+            f"「{suggestions[0]}」のことですか？ (did you mean {suggestions[0]!r}?)"
+            if suggestions
+            else ""
+        )
         super().__init__(f"「{name}」という{kind}はありません (unknown {kind}) {hint}".rstrip())
 
 

@@ -21,7 +21,7 @@ import secrets
 import socket
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,6 +54,7 @@ from framework.templating import TemplateProblem
 
 if TYPE_CHECKING:
     from loguru import Logger
+    from playwright.sync_api import Browser
 
 HUMAN_FORMAT = "{time:YYYY-MM-DD HH:mm:ss} | {level: <7} | {message}"
 
@@ -176,7 +177,11 @@ class Runner:
         registry: Registry,
         runlog: RunLog,
         reporter: Reporter | None = None,
+        *,
+        browser: Browser | None = None,
     ) -> None:
+        """``browser``: an already running Playwright browser to share (tests); default: own."""
+        self.browser = browser
         self.project = project
         self.home = home
         self.registry = registry
@@ -207,8 +212,8 @@ class Runner:
                 raise InvalidError.one(
                     None,
                     "input",
-                    "入力ファイルを --input で指定してください（bot.yaml に input.default がありません）"
-                    " (no input given)",
+                    "入力ファイルを --input で指定してください"
+                    "（bot.yaml に input.default がありません） (no input given)",
                     file=bot.file,
                 )
             inputs = open_inputs(input_path, workflow.items, self.registry, shown=str(input_path))
@@ -241,9 +246,7 @@ class Runner:
         if workflow.items is not None:
             for item in iter_items(prepared.inputs, workflow.items):
                 status = ItemStatus.BAD_INPUT if item.is_bad else ItemStatus.PENDING
-                outcome = ItemOutcome(
-                    item.seq, item.source, item.row, status, item.problem_text()
-                )
+                outcome = ItemOutcome(item.seq, item.source, item.row, status, item.problem_text())
                 outcomes.append(outcome)
                 self.reporter.item_done(outcome)
         bad = any(o.status is ItemStatus.BAD_INPUT for o in outcomes)
@@ -251,7 +254,8 @@ class Runner:
             exit_code=ExitCode.ITEMS_FAILED if bad else ExitCode.OK,
             record=None,
             outcomes=outcomes,
-            message="ドライラン: ブラウザは起動せず、何も登録していません (dry run: nothing was entered)",
+            message="ドライラン: ブラウザは起動せず、何も登録していません"
+            " (dry run: nothing was entered)",
         )
 
 
@@ -294,12 +298,9 @@ class _Execution:
     # -- lifecycle --------------------------------------------------------------------------
     def _open(self) -> StepContext:
         self.run_dir.mkdir(parents=True, exist_ok=False, mode=0o700)
-        filt = {"": True}
-
         def only_this_run(record: Any) -> bool:
             return bool(record["extra"].get("run_id") == self.run_id)
 
-        del filt
         self.sinks.append(
             logger.add(
                 self.run_dir / "run.log",
@@ -332,7 +333,9 @@ class _Execution:
             started_at=self.started_at,
             bot_dir=self.bot.dir,
         )
-        session = BrowserSession(self.request.browser, self.run_dir / "downloads")
+        session = BrowserSession(
+            self.request.browser, self.run_dir / "downloads", browser=self.runner.browser
+        )
         return StepContext(
             run=info,
             settings=self.prepared.settings,
@@ -347,8 +350,8 @@ class _Execution:
         total = estimate_total(self.prepared.inputs) if self.prepared.inputs else None
         self.runner.reporter.started(self.bot, self.run_id, total)
         self.log.info(
-            f"開始: {self.bot.name} ({self.bot.id}) run={self.run_id} trigger={self.request.trigger}"
-            f" input={self.record.input or '-'}"
+            f"開始: {self.bot.name} ({self.bot.id}) run={self.run_id}"
+            f" trigger={self.request.trigger} input={self.record.input or '-'}"
         )
         status = RunStatus.COMPLETED
         message = ""
@@ -436,7 +439,9 @@ class _Execution:
         where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
         extra = " ".join(f"{k}={v}" for k, v in outcome.results.items())
         detail = f": {outcome.message}" if outcome.message else ""
-        self.log.log(level, f"[{outcome.seq}] {where}: {outcome.status.label}{detail} {extra}".rstrip())
+        self.log.log(
+            level, f"[{outcome.seq}] {where}: {outcome.status.label}{detail} {extra}".rstrip()
+        )
         self.runner.reporter.item_done(outcome)
 
     # -- steps ------------------------------------------------------------------------------
@@ -566,6 +571,3 @@ def _os_user() -> str:
     except (KeyError, OSError):
         return os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"
 
-
-def iter_outcomes(result: RunResult) -> Iterator[ItemOutcome]:
-    yield from result.outcomes

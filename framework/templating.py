@@ -131,7 +131,9 @@ def _filters(tree: nodes.Node) -> Iterator[str]:
 
 
 def _syntax_message(exc: TemplateSyntaxError, source: str) -> str:
-    return f"テンプレートの書き方に誤りがあります: {exc.message} (template syntax error in {source!r})"
+    return (
+        f"テンプレートの書き方に誤りがあります: {exc.message} (template syntax error in {source!r})"
+    )
 
 
 def _render_message(exc: Exception) -> str:

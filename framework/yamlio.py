@@ -157,7 +157,8 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
     except MarkedYAMLError as exc:
         raise InvalidError([*indent_problems, _marked_problem(exc, file)]) from None
     except YAMLError as exc:
-        raise InvalidError([*indent_problems, Problem(file, 1, 1, "", f"YAMLを読めません ({exc})")])
+        problem = Problem(file, 1, 1, "", f"YAMLを読めません ({exc})")
+        raise InvalidError([*indent_problems, problem]) from None
     if indent_problems:
         raise InvalidError(indent_problems)
     doc = YamlDoc(file=file, data=None)
@@ -195,4 +196,3 @@ def load_yaml(path: Path, file: str | None = None) -> YamlDoc:
             ]
         ) from None
     return parse_yaml(text, shown)
-

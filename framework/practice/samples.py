@@ -29,10 +29,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+CellValue = str | int | float | date | None
 
 SERVICE_TYPES: tuple[str, ...] = (
     "居宅介護",
@@ -443,7 +445,7 @@ def _ensure_lost_zero(plan: list[_RowStyle], rows: Sequence[Applicant]) -> list[
 
 @dataclass(frozen=True)
 class _Cell:
-    value: object
+    value: CellValue
     number_format: str | None = None
 
 
@@ -549,7 +551,11 @@ def _extra_cells(values: Sequence[object]) -> list[_Cell]:
             f" got {len(values)}"
         )
     cells = [
-        _Cell(value, _EXCEL_DATE_FORMAT if isinstance(value, date) else None) for value in values
+        _Cell(
+            value if isinstance(value, str | int | float | date) or value is None else str(value),
+            _EXCEL_DATE_FORMAT if isinstance(value, date) else None,
+        )
+        for value in values
     ]
     return cells[:2] + [_Cell(None)] + cells[2:]
 

@@ -421,7 +421,9 @@ class ScreenshotArgs(BaseModel):
 def screenshot(ctx: StepContext, args: ScreenshotArgs) -> None:
     """Save a picture of the page into the run folder (e.g. as evidence of a registration)."""
     path = ctx.output_path(ctx.render(args.path))
-    _run("スクリーンショット", lambda: ctx.page.screenshot(path=str(path), full_page=args.full_page))
+    _run(
+        "スクリーンショット", lambda: ctx.page.screenshot(path=str(path), full_page=args.full_page)
+    )
 
 
 class UploadArgs(ElementArgs):

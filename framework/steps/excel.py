@@ -228,9 +228,7 @@ class ExcelReader:
     def _scan(self, ws: Any) -> HeaderMap:
         if self.options.header_row is not None:
             start = self.options.header_row
-            rows = list(
-                ws.iter_rows(min_row=start, max_row=start, values_only=True)
-            )
+            rows = list(ws.iter_rows(min_row=start, max_row=start, values_only=True))
             scanned = [(start, rows[0] if rows else ())]
         else:
             scanned = [
@@ -359,7 +357,9 @@ def _cell_value(value: object) -> object:
     return value
 
 
-def read_table(path: Path, shown: str, sheet: str | None, header_row: int | None) -> list[dict[str, object]]:
+def read_table(
+    path: Path, shown: str, sheet: str | None, header_row: int | None
+) -> list[dict[str, object]]:
     """Rows of a sheet as mappings from header text to cell value (blank rows skipped)."""
     wb = open_workbook(path, shown)
     try:
@@ -370,15 +370,15 @@ def read_table(path: Path, shown: str, sheet: str | None, header_row: int | None
         for number, values in enumerate(rows, start=1):
             if not headers:
                 texts = [normalize.clean_text(v) for v in values]
-                is_header = (header_row == number) if header_row else sum(1 for t in texts if t) >= 2
+                is_header = (
+                    (header_row == number) if header_row else sum(1 for t in texts if t) >= 2
+                )
                 if is_header:
                     headers = texts
                 continue
             if all(_blank(v) for v in values):
                 continue
-            out.append(
-                {h: _cell_value(v) for h, v in zip(headers, values, strict=False) if h}
-            )
+            out.append({h: _cell_value(v) for h, v in zip(headers, values, strict=False) if h})
         return out
     finally:
         wb.close()
@@ -590,6 +590,4 @@ def fill_template(ctx: StepContext, args: FillTemplateArgs) -> None:
 def register(registry: Registry) -> None:
     """Add the Excel item source and steps to a registry."""
     registry.add_source(SOURCE)
-    registry.add_all(
-        [read_rows, find_row, write_rows, append_row, fill_template], pack="excel"
-    )
+    registry.add_all([read_rows, find_row, write_rows, append_row, fill_template], pack="excel")

@@ -35,7 +35,6 @@ from framework.registry import ItemReader, Registry, SourceSpec, step
 from framework.templating import Template
 
 
-
 class PdfProblem(Enum):
     """Why a PDF could not be read."""
 

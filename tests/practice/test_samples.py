@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl  # type: ignore[import-untyped, unused-ignore]
+import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -1,0 +1,158 @@
+"""Shared fixtures: one real headless browser per session, the practice system, temp projects."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from framework.browsers import BrowserOptions, find_browser, launch_args
+from framework.home import Home
+from framework.loader import Project
+from framework.practice import PracticeConfig, PracticeServer
+from framework.registry import Registry
+from framework.runlog import SqliteRunLog
+from framework.runner import Runner, RunRequest, RunResult
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO / "bots" / "welfare_entry" / "sample"
+ARTIFACTS = REPO / "test-artifacts"
+
+DEMO_CREDENTIALS = {"welfare_system": {"username": "demo", "password": "demo-pass"}}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One real headless Chromium for the whole session (tests open their own contexts)."""
+    from playwright.sync_api import sync_playwright
+
+    choice = find_browser()
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(headless=True, args=launch_args(), **choice.launch_kwargs())
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="ja-JP")
+    context.set_default_timeout(5_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def practice() -> Iterator[PracticeServer]:
+    """A fresh practice system (empty records) on a free loopback port."""
+    with PracticeServer(PracticeConfig()) as server:
+        yield server
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return Registry.default()
+
+
+@pytest.fixture
+def rpa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "var"
+    monkeypatch.setenv("RPA_HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith("RPA_CREDENTIAL_"):
+            monkeypatch.delenv(name)
+    return home
+
+
+@dataclass
+class TempProject:
+    """A project folder in tmp_path with helpers to write bots and workflows."""
+
+    root: Path
+
+    @property
+    def project(self) -> Project:
+        return Project(self.root)
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def bot(
+        self,
+        bot_id: str,
+        workflow: str,
+        *,
+        settings: str = "{}",
+        credentials: str = "{}",
+        input_default: str | None = None,
+    ) -> Path:
+        input_block = f"input: {{default: {input_default}}}\n" if input_default else ""
+        return self.write(
+            f"bots/{bot_id}/bot.yaml",
+            f"""
+            name: テストボット
+            department: テスト課
+            workflow: {workflow}
+            settings: {settings}
+            credentials: {credentials}
+            baseline: {{minutes_per_item: 5, minutes_per_run: 10, measured_by: テスト,
+                        measured_on: 2026-10-01}}
+            """
+            + input_block,
+        )
+
+
+@pytest.fixture
+def temp_project(tmp_path: Path) -> TempProject:
+    root = tmp_path / "project"
+    (root / "bots").mkdir(parents=True)
+    (root / "workflows").mkdir()
+    return TempProject(root)
+
+
+RunBot = Callable[..., RunResult]
+
+
+@pytest.fixture
+def run_bot(rpa_home: Path, registry: Registry, browser: Any) -> Iterator[RunBot]:
+    """Run a bot of a project in-process, sharing the session's browser."""
+    logs: list[SqliteRunLog] = []
+
+    def run(
+        project: Project,
+        bot: str,
+        *,
+        input: Path | None = None,
+        overrides: dict[str, str] | None = None,
+        credentials: dict[str, dict[str, str]] | None = None,
+        timeout_ms: int = 5_000,
+    ) -> RunResult:
+        home = Home.locate(project.root)
+        runlog = SqliteRunLog(home.runlog_path)
+        logs.append(runlog)
+        runner = Runner(project, home, registry, runlog, browser=browser)
+        request = RunRequest(
+            bot=bot,
+            input=input,
+            overrides=overrides or {},
+            credentials=credentials,
+            browser=BrowserOptions(timeout_ms=timeout_ms),
+        )
+        return runner.run(request)
+
+    yield run
+    for log in logs:
+        log.close()
+
+
+def artifact(name: str) -> Path:
+    """A path under test-artifacts/ for files a person may want to look at after CI."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name

@@ -472,6 +472,27 @@ def _configure_logging(console: Console) -> None:
     )
 
 
+def _crash_report(exc: BaseException) -> str:
+    """Write the traceback of an unexpected error to a file and return its path."""
+    import datetime as dt
+    import tempfile
+    import traceback
+
+    try:
+        from framework.home import Home
+
+        folder = Home.locate(_project().root).root / "crash"
+    except Exception:
+        folder = Path(tempfile.gettempdir()) / "kakari-crash"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}.txt"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return str(path)
+    except OSError:
+        return "(could not write a crash report)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     _state.clear()
@@ -494,6 +515,15 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.problems)
     except KakariError as exc:
         _err().print(str(exc), markup=False, highlight=False)
+        return ExitCode.ABORTED
+    except Exception as exc:  # a bug: say so plainly, keep the traceback in a file
+        report = _crash_report(exc)
+        _err().print(
+            f"予期しないエラーが発生しました (internal error): {type(exc).__name__}."
+            f" 詳細 (details): {report}",
+            markup=False,
+            highlight=False,
+        )
         return ExitCode.ABORTED
     finally:
         logger.remove()

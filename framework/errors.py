@@ -11,6 +11,7 @@ Two families matter to the runner:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -52,6 +53,25 @@ class Problem:
             place = f"{self.file}:{self.line}:{self.col}"
         where = f" {self.where}:" if self.where else ""
         return f"{place}:{where} {self.message}"
+
+
+def unknown_name(
+    ja: str, en: str, name: str, choices: Iterable[str], *, listing: bool = True
+) -> str:
+    """「name」という<ja>はありません, with a "did you mean" or the list of what exists."""
+    options = list(choices)
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5) if len(name) > 1 else []
+    if close:
+        return (
+            f"「{name}」という{ja}はありません。「{close[0]}」のことですか？"
+            f" (unknown {en} {name!r}; did you mean {close[0]!r}?)"
+        )
+    if listing and options:
+        return (
+            f"「{name}」という{ja}はありません。使えるもの: {', '.join(options)}"
+            f" (unknown {en} {name!r})"
+        )
+    return f"「{name}」という{ja}はありません (unknown {en} {name!r})"
 
 
 class KakariError(Exception):

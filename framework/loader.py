@@ -12,7 +12,6 @@ Validation runs in passes so that each problem is reported where the person wrot
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, RootModel
 
 from framework.context import RESERVED_NAMES, Target
-from framework.errors import InvalidError, Problem
+from framework.errors import InvalidError, Problem, unknown_name
 from framework.items import FieldSpec, ItemsSpec
 from framework.model import Bot, BotManifest, StepCall, StepOptions, Workflow, WorkflowFile
 from framework.pydantic_yaml import validate_at
@@ -156,7 +155,9 @@ def _parse_items(st: _Loading, doc: YamlDoc, raw: dict[str, Any]) -> ItemsSpec |
     for index, name in enumerate(key):
         if raw_fields and isinstance(raw_fields, dict) and name not in raw_fields:
             st.problems.append(
-                doc.problem((*base, "key", index), _unknown("項目", name, list(raw_fields)))
+                doc.problem(
+                    (*base, "key", index), unknown_name("項目", "field", name, list(raw_fields))
+                )
             )
             ok = False
     sources: dict[str, BaseModel] = {}
@@ -167,7 +168,11 @@ def _parse_items(st: _Loading, doc: YamlDoc, raw: dict[str, Any]) -> ItemsSpec |
         if spec_source is None:
             choices = ["fields", "key", *st.registry.sources]
             st.problems.append(
-                doc.problem((*base, name), _unknown("入力形式", name, choices), prefer_key=True)
+                doc.problem(
+                    (*base, name),
+                    unknown_name("入力形式", "item source", name, choices),
+                    prefer_key=True,
+                )
             )
             ok = False
             continue
@@ -189,18 +194,15 @@ def _parse_items(st: _Loading, doc: YamlDoc, raw: dict[str, Any]) -> ItemsSpec |
     return ItemsSpec(fields=fields, key=list(key), sources=sources) if ok else None
 
 
-def _unknown(kind: str, name: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    hint = f"「{close[0]}」のことですか？ (did you mean {close[0]!r}?)" if close else ""
-    listed = "" if close else f" 使えるもの: {', '.join(choices)}"
-    return f"「{name}」という{kind}はありません (unknown {kind}). {hint}{listed}".rstrip()
-
-
 def _parse_steps(st: _Loading, doc: YamlDoc, path: PathKey, raw: Any) -> list[StepCall]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        st.problems.append(doc.problem(path, "ステップは「- 」で始まる行の並びで書いてください"))
+        st.problems.append(
+            doc.problem(
+                path, "ステップは「- 」で始まる行の並びで書いてください (steps must be a list)"
+            )
+        )
         return []
     calls = []
     for index, entry in enumerate(raw):
@@ -398,8 +400,6 @@ def _check_reference(
     doc: YamlDoc, path: PathKey, value: Template | Expression, names: Names
 ) -> list[Problem]:
     problems = []
-    for bad in value.unknown_filters():
-        problems.append(doc.problem(path, _unknown("フィルター", bad, sorted(ENVIRONMENT.filters))))
     roots = names.roots()
     for ref in value.references():
         if ref.root not in roots:
@@ -409,31 +409,38 @@ def _check_reference(
                     f" ({ref.root} exists only in the per-item steps)"
                 )
             else:
-                message = _unknown("名前", ref.root, sorted(roots - JINJA_GLOBALS))
+                message = unknown_name("名前", "name", ref.root, sorted(roots - JINJA_GLOBALS))
             problems.append(doc.problem(path, message))
             continue
         if not ref.attrs:
             continue
         first = ref.attrs[0]
         known: Sequence[str] | None = None
-        kind = ""
+        kind = ("", "")
         if ref.root == "item":
-            known, kind = (None if names.item is None else sorted(names.item)), "項目"
+            known = None if names.item is None else sorted(names.item)
+            kind = ("項目", "item field")
         elif ref.root == "settings":
-            known, kind = (None if names.settings is None else sorted(names.settings)), "設定"
+            known = None if names.settings is None else sorted(names.settings)
+            kind = ("設定", "setting")
         elif ref.root == "credentials" and names.credentials is not None:
             creds = names.credential_fields() or {}
-            known, kind = sorted(creds), "資格情報"
+            known, kind = sorted(creds), ("資格情報", "credential")
             if first in creds and len(ref.attrs) > 1:
                 fields = creds[first]
                 if ref.attrs[1] not in fields:
                     problems.append(
-                        doc.problem(path, _unknown(f"{first} の項目", ref.attrs[1], sorted(fields)))
+                        doc.problem(
+                            path,
+                            unknown_name(
+                                f"{first} の項目", f"{first} field", ref.attrs[1], sorted(fields)
+                            ),
+                        )
                     )
         elif ref.root == "run":
-            known, kind = ["bot", "date", "dir", "id", "started_at"], "run の項目"
+            known, kind = ["bot", "date", "dir", "id", "started_at"], ("run の項目", "run field")
         if known is not None and first not in known:
-            problems.append(doc.problem(path, _unknown(kind, first, known)))
+            problems.append(doc.problem(path, unknown_name(*kind, first, known)))
     return problems
 
 
@@ -478,9 +485,9 @@ def _check_steps(
             if callable(block_names):
                 inner_names = names.with_variables(block_names(block_key))
             after = _check_steps(st, doc, getattr(call.args, attr), inner_names, seen_calls)
-            introduced |= after.variables - names.variables
+            introduced |= after.variables - inner_names.variables
         target = getattr(call.args, "_target", None)
-        if isinstance(target, Workflow):
+        if isinstance(target, Workflow) and target.items is None:
             params = getattr(call.args, "params", {}) or {}
             callee_names = names.with_variables(set(params))
             seen = (target.path, callee_names)
@@ -518,7 +525,7 @@ def load_workflow(path: Path, registry: Registry, project: Project) -> Workflow:
     """Load one workflow on its own (settings and credentials names are not known)."""
     st = _Loading(registry, project)
     workflow = _load_workflow(st, path)
-    if workflow is not None and not st.problems:
+    if workflow is not None:
         _check_names(st, workflow, Names(None, False, None, None))
     if st.problems or workflow is None:
         raise InvalidError(st.problems)
@@ -538,15 +545,8 @@ def load_bot(bot: str, registry: Registry, project: Project) -> Bot:
     file = project.bot_file(bot)
     shown = project.shown(file)
     if not file.exists():
-        known = project.bot_ids()
-        close = difflib.get_close_matches(bot, known, n=1, cutoff=0.5)
-        hint = f"「{close[0]}」のことですか？ (did you mean {close[0]!r}?) " if close else ""
-        listing = ", ".join(known) or "(なし)"
         raise InvalidError.one(
-            None,
-            "",
-            f"ボット「{bot}」が見つかりません (no such bot). {hint}登録済み: {listing}",
-            file=shown,
+            None, "", unknown_name("ボット", "bot", bot, project.bot_ids()), file=shown
         )
     st = _Loading(registry, project)
     doc = load_yaml(file, shown)
@@ -577,7 +577,7 @@ def load_bot(bot: str, registry: Registry, project: Project) -> Bot:
                 prefer_key=True,
             )
         )
-    if workflow is not None and not st.problems:
+    if workflow is not None:
         names = Names(
             item=None,
             in_item=False,
@@ -632,7 +632,7 @@ def validate_project(
             load_workflow(path, registry, project)
         except InvalidError as exc:
             problems.extend(exc.problems)
-    return checked, problems
+    return checked, sorted(problems, key=Problem.sort_key)
 
 
 def _called_paths(workflow: Workflow) -> set[Path]:

@@ -8,14 +8,15 @@ position table. Messages are translated into plain Japanese (with the English al
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from framework.errors import Problem
-from framework.yamlio import PathKey, YamlDoc
+from framework.errors import Problem, unknown_name
+from framework.yamlio import PathKey, YamlDoc, format_path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,21 +47,27 @@ def _message(error: ErrorDetails, extra_names: Iterable[str]) -> str:
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     if kind == "extra_forbidden":
         name = str(error["loc"][-1]) if error["loc"] else ""
-        close = difflib.get_close_matches(name, list(extra_names), n=1, cutoff=0.6)
-        hint = f"「{close[0]}」のことですか？ (did you mean {close[0]!r}?)" if close else ""
-        allowed = ", ".join(sorted(extra_names))
-        return f"「{name}」という項目はありません (unknown field). {hint}".rstrip() + (
-            f" 使える項目: {allowed}" if allowed and not close else ""
-        )
+        return unknown_name("項目", "field", name, sorted(extra_names))
     if kind in ("value_error", "assertion_error"):
         message = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
         return message
     if kind == "literal_error":
-        return f"次のどれかを書いてください: {ctx.get('expected', '')} (expected one of these)"
+        expected = str(ctx.get("expected", ""))
+        options = re.findall(r"'([^']*)'", expected)
+        given = error.get("input")
+        close = difflib.get_close_matches(str(given), options, n=1, cutoff=0.6)
+        if close:
+            return (
+                f"「{given}」は使えません。「{close[0]}」のことですか？"
+                f" (invalid value {given!r}; did you mean {close[0]!r}?)"
+            )
+        return f"次のどれかを書いてください: {', '.join(options)} (expected one of these)"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(ctx.values()), "")
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
         words = {
             "greater_than_equal": "以上",
             "greater_than": "より大きい値",
@@ -116,7 +123,13 @@ def problems_from_error(
         path = (*base, *loc)
         extra = detail["type"] == "extra_forbidden"
         names = _field_names(model, loc) if extra else []
-        problems.append(doc.problem(path, _message(detail, names), prefer_key=extra))
+        message = _message(detail, names)
+        if detail["type"] == "missing":
+            # point at the mapping that lacks the key (its own key), not at what follows it
+            pos = doc.pos(path[:-1], prefer_key=True)
+            problems.append(Problem.at(pos, format_path(path), message))
+        else:
+            problems.append(doc.problem(path, message, prefer_key=extra))
     return problems
 
 

@@ -11,7 +11,6 @@ docstrings it holds, so a step's docstring is its user documentation.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
+
+from framework.errors import unknown_name
 
 if TYPE_CHECKING:
     from framework.context import StepContext
@@ -105,17 +106,11 @@ class SourceSpec:
 
 
 class UnknownNameError(LookupError):
-    """A step or source name that is not registered; carries suggestions."""
+    """A step name that is not registered; the message suggests the closest one."""
 
-    def __init__(self, kind: str, name: str, suggestions: list[str]) -> None:
+    def __init__(self, name: str, known: Iterable[str]) -> None:
         self.name = name
-        self.suggestions = suggestions
-        hint = (
-            f"「{suggestions[0]}」のことですか？ (did you mean {suggestions[0]!r}?)"
-            if suggestions
-            else ""
-        )
-        super().__init__(f"「{name}」という{kind}はありません (unknown {kind}) {hint}".rstrip())
+        super().__init__(unknown_name("ステップ", "step", name, known, listing=False))
 
 
 @dataclass
@@ -153,8 +148,7 @@ class Registry:
         try:
             return self.steps[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self.steps), n=3, cutoff=0.5)
-            raise UnknownNameError("ステップ", name, close) from None
+            raise UnknownNameError(name, self.steps) from None
 
     def source_for(self, path: Path) -> SourceSpec | None:
         suffix = path.suffix.lower()

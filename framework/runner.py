@@ -298,6 +298,7 @@ class _Execution:
     # -- lifecycle --------------------------------------------------------------------------
     def _open(self) -> StepContext:
         self.run_dir.mkdir(parents=True, exist_ok=False, mode=0o700)
+
         def only_this_run(record: Any) -> bool:
             return bool(record["extra"].get("run_id") == self.run_id)
 
@@ -570,4 +571,3 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"
-

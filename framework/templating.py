@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from framework.errors import unknown_name
 from framework.normalize import format_wareki
 
 
@@ -130,6 +131,14 @@ def _filters(tree: nodes.Node) -> Iterator[str]:
         yield node.name
 
 
+def _check_filters(tree: nodes.Node) -> None:
+    for name in _filters(tree):
+        if name not in ENVIRONMENT.filters:
+            raise TemplateProblem(
+                unknown_name("フィルター", "filter", name, sorted(ENVIRONMENT.filters))
+            )
+
+
 def _syntax_message(exc: TemplateSyntaxError, source: str) -> str:
     return (
         f"テンプレートの書き方に誤りがあります: {exc.message} (template syntax error in {source!r})"
@@ -152,9 +161,6 @@ class _Compiled:
         bound = _locally_bound(self._tree)
         return [r for r in _references(self._tree) if r.root not in bound]
 
-    def unknown_filters(self) -> list[str]:
-        return [name for name in _filters(self._tree) if name not in ENVIRONMENT.filters]
-
     def __str__(self) -> str:
         return self.source
 
@@ -176,6 +182,7 @@ class Template(_Compiled):
         self.is_constant = "{{" not in source and "{%" not in source and "{#" not in source
         try:
             self._tree = ENVIRONMENT.parse(source)
+            _check_filters(self._tree)
             self._compiled = None if self.is_constant else ENVIRONMENT.from_string(self._tree)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(_syntax_message(exc, source)) from None
@@ -207,7 +214,8 @@ class Expression(_Compiled):
         if text.startswith("{{") and text.endswith("}}"):
             text = text[2:-2]
         try:
-            self._tree = ENVIRONMENT.parse("{{ (" + text + ") }}")
+            self._tree = ENVIRONMENT.parse("{{ " + text + " }}")
+            _check_filters(self._tree)
             self._compiled = ENVIRONMENT.compile_expression(text, undefined_to_none=False)
         except TemplateSyntaxError as exc:
             raise TemplateProblem(_syntax_message(exc, source)) from None

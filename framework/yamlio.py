@@ -15,6 +15,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from framework.errors import InvalidError, Problem, SourcePos
@@ -59,8 +60,16 @@ class YamlDoc:
         return Problem.at(self.pos(path, prefer_key=prefer_key), format_path(path), message)
 
 
+class _Constructor(RoundTripConstructor):
+    """Keeps dates as the text the person wrote, so the models check them (with a position)."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
 def _yaml() -> YAML:
     loader = YAML(typ="rt")
+    loader.Constructor = _Constructor
     loader.allow_duplicate_keys = False
     return loader
 

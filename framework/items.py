@@ -227,7 +227,14 @@ def _personal_texts(value: object) -> set[str]:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        texts.update({value.isoformat(), value.strftime("%Y/%m/%d"), f"{value:%Y/%-m/%-d}"})
+        # 2026/4/1 built by hand: "%-m" is glibc only and raises ValueError on Windows
+        texts.update(
+            {
+                value.isoformat(),
+                value.strftime("%Y/%m/%d"),
+                f"{value.year}/{value.month}/{value.day}",
+            }
+        )
     elif value is not None:
         for text in (str(value).strip(), normalize.clean_text(value)):
             if text:
@@ -236,13 +243,21 @@ def _personal_texts(value: object) -> set[str]:
 
 
 def normalize_row(raw: RawRow, spec: ItemsSpec, seq: int) -> Item:
-    """Normalise every field of a raw row; problems make the item a bad-input item."""
+    """Normalise every field of a raw row; problems make the item a bad-input item.
+
+    A field the reader already found a problem with (a #REF! cell, a label missing from a PDF)
+    is not normalised again, so it is reported once, for what is really wrong with it.
+    """
     item = Item(seq=seq, source=raw.source, row=raw.row, values={})
     item.problems.extend(raw.problems)
+    flagged = {p.field for p in raw.problems if isinstance(p, FieldProblem)}
     for name, fspec in spec.fields.items():
         value = raw.values.get(name)
         if fspec.pii:
             item.personal.update(dict.fromkeys(_personal_texts(value), name))
+        if name in flagged:
+            item.values[name] = None
+            continue
         try:
             clean = fspec.normalize(value)
         except normalize.NormalizeError as exc:

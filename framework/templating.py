@@ -57,11 +57,17 @@ FILTERS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _blank_none(value: Any) -> Any:
+    """An empty optional field (None) prints as nothing, never as the word "None"."""
+    return "" if value is None else value
+
+
 def _make_environment() -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
+        finalize=_blank_none,
     )
     env.filters.update(FILTERS)
     return env

@@ -42,12 +42,13 @@ steps:
 
 def test_explore(temp_project: TempProject, run_bot: RunBot, tmp_path: Path) -> None:
     for cfg, steps in [
-        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/nope'\n"),
-        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.fill: {label: 氏名の, value: x}\n"),
-        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.click: {role: link}\n"),
-        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.check: {label: 区分1}\n"),
-        (PracticeConfig(fail_every=3), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.click: {role: button, name: 確認画面へ}\n  - browser.wait_for: {text: 入力内容の確認, refused_if: {role: alert}}\n"),
-        (PracticeConfig(fail_every=2), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.click: {role: button, name: 確認画面へ}\n  - browser.wait_for: {text: 入力内容の確認, refused_if: {role: alert}}\n"),
+        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.check: {label: 区分}\n"),
+        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.check: {label: 区分, nth: 3}\n  - browser.read: {css: 'input:checked', attribute: value, into: results.v}\n"),
+        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.click: {role: button}\n"),
+        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications/new'\n  - browser.click: {role: button, within: {css: form.search}}\n"),
+        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications'\n  - browser.read: {text: 該当件数, pattern: '(\\d+)件', into: results.n}\n  - browser.read_table: {css: table, into: rows}\n  - log: '{{ rows }}'\n  - browser.wait_for: {url: '**/applications'}\n"),
+        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications'\n  - browser.read: {text: 該当件数, pattern: 'X(\\d+)', into: results.n}\n"),
+        (PracticeConfig(), "  - browser.goto: '{{ settings.target_url }}/applications'\n  - browser.wait_for: {url: '**/menu'}\n"),
     ]:
         with PracticeServer(cfg) as practice:
             _bot(temp_project, practice, ITEMS + steps)
@@ -56,4 +57,5 @@ def test_explore(temp_project: TempProject, run_bot: RunBot, tmp_path: Path) -> 
             print(result.message, result.exit_code)
             for o in result.outcomes:
                 print(o)
+            print((result.run_dir/"run.log").read_text()[-600:])
     assert 0

@@ -1,0 +1,170 @@
+"""End to end: `rpa run welfare_entry` on the sample input against the real practice system.
+
+What is checked is what really landed: the practice system's /api/records, the run log file, the
+results workbook on disk, and the run folder's logs (which must hold no personal data or secret).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import REPO, SAMPLE_DIR
+
+from framework.cli import main
+from framework.practice import PracticeServer
+
+EXPECTED = json.loads((SAMPLE_DIR / "expected.json").read_text(encoding="utf-8"))
+RECORD_KEYS = [
+    "name",
+    "kana",
+    "birth_date",
+    "recipient_no",
+    "service_type",
+    "hours",
+    "start_date",
+    "support_level",
+    "notes",
+]
+PASSWORD = "pw-Secret-7731"
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def practice_with_password() -> object:
+    from framework.practice import PracticeConfig
+
+    with PracticeServer(PracticeConfig(password=PASSWORD)) as server:
+        yield server
+
+
+def test_welfare_bot_on_sample_input(
+    practice_with_password: PracticeServer,
+    rpa_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    practice = practice_with_password
+    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME", "demo")
+    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD", PASSWORD)
+    before = _digest(SAMPLE_DIR)
+
+    code = main(
+        [
+            "--project",
+            str(REPO),
+            "run",
+            "welfare_entry",
+            "--set",
+            f"target_url={practice.url}",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+
+    # 1. exit code: finished, with a refused and a bad row
+    assert code == 1
+    # 2. what reached the system: every valid application, once, with normalised values
+    records = practice.records()
+    got = [{k: r[k] for k in RECORD_KEYS} for r in records]
+    assert got == EXPECTED["records"]
+    # 3. the run log: counts and time saved (35 × 6 min + 10 min per completed run)
+    db = sqlite3.connect(rpa_home / "runlog.sqlite3")
+    run = db.execute(
+        "SELECT status, items_done, items_business_error, items_bad_input, items_system_error,"
+        " minutes_saved, trigger, baseline_minutes_per_item FROM runs"
+    ).fetchall()
+    db.close()
+    assert run == [("completed", 35, 1, 1, 0, 220.0, "cli", 6.0)]
+    assert out["run"]["minutes_saved"] == 220.0
+    # 4. the results copy: statuses, reasons and receipt numbers next to each row
+    run_dir = Path(out["run"]["run_dir"])
+    book = openpyxl.load_workbook(run_dir / "applications_結果.xlsx", read_only=True)
+    try:
+        rows = list(book["申請一覧"].iter_rows(min_row=3, values_only=True))
+    finally:
+        book.close()
+    header = list(rows[0])
+    status_col = header.index("処理結果")
+    receipt_col = header.index("受付番号")
+    message_col = header.index("メッセージ")
+    by_row = {3 + i: row for i, row in enumerate(rows)}
+    bad_row = EXPECTED["bad_rows"][0]["row"]
+    dup_row = EXPECTED["duplicate_rows"][0]["row"]
+    assert by_row[bad_row][status_col] == "入力不備"
+    assert "生年月日" in by_row[bad_row][message_col]
+    assert by_row[dup_row][status_col] == "登録不可"
+    assert "既に登録されています" in by_row[dup_row][message_col]
+    receipts = [
+        row[receipt_col] for row in rows[1:] if row[status_col] == "登録済み"
+    ]
+    assert receipts == [r["receipt_no"] for r in records[:32]]
+    # 5. nothing lost or changed in the input
+    assert _digest(SAMPLE_DIR) == before
+    # 6. no personal data or password in logs or the run log
+    leaks = [PASSWORD]
+    for record in EXPECTED["records"]:
+        leaks += [record["name"], record["kana"], record["recipient_no"], record["birth_date"]]
+    for path in [run_dir / "run.log", run_dir / "run.jsonl", rpa_home / "runlog.sqlite3"]:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        found = [value for value in leaks if value in text]
+        assert not found, f"{path.name} contains personal data or a secret: {found[:3]}"
+
+
+def test_runs_lists_the_run(
+    practice: PracticeServer,
+    rpa_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from framework.practice.samples import generate_applicants, write_workbook
+
+    workbook = tmp_path / "two.xlsx"
+    write_workbook(workbook, generate_applicants(2, seed=11), messy=False)
+    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME", "demo")
+    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD", "demo-pass")
+    args = ["--project", str(REPO), "run", "welfare_entry", "--input", str(workbook)]
+    assert main([*args, "--set", f"target_url={practice.url}"]) == 0
+    capsys.readouterr()
+    assert main(["--project", str(REPO), "runs", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert len(runs) == 1
+    assert runs[0]["items"]["done"] == 2
+    assert runs[0]["minutes_saved"] == 2 * 6 + 10
+    assert runs[0]["input"] == str(workbook)
+    assert len(practice.records()) == 2
+
+
+def test_demo_command_in_a_child_process(tmp_path: Path) -> None:
+    """The README's demo: `rpa demo` starts the practice system and enters the sample."""
+    rpa = Path(sys.executable).parent / "rpa"
+    done = subprocess.run(
+        [str(rpa), "demo"],
+        cwd=REPO,
+        env={**_clean_env(), "RPA_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "練習システムに登録された申請 (records now in the practice system): 35 件" in done.stdout
+    assert "220 分" in done.stdout
+
+
+def _clean_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("RPA_")}

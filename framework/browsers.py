@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from framework.errors import AbortedError
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response
 
 # Flags for a quiet browser in a closed network: no background traffic, no update checks.
 QUIET_FLAGS = (
@@ -166,6 +166,8 @@ class BrowserSession:
         self._browser: Browser | None = browser
         self._context: BrowserContext | None = None
         self._page: Page | None = None
+        self.document_status: int | None = None
+        """HTTP status of the page shown (its last main-frame document response), if known."""
 
     @property
     def started(self) -> bool:
@@ -208,7 +210,19 @@ class BrowserSession:
         )
         self._context.set_default_timeout(self.options.timeout_ms)
         self._context.set_default_navigation_timeout(max(self.options.timeout_ms, 30_000))
-        self._page = self._context.new_page()
+        page = self._context.new_page()
+        page.on("response", self._note_response)
+        self._page = page
+        self.document_status = None
+
+    def _note_response(self, response: Response) -> None:
+        """Remember the status of each page the tab shows, so a timeout can say "HTTP 503"."""
+        try:
+            request = response.request
+            if request.is_navigation_request() and request.frame.parent_frame is None:
+                self.document_status = response.status
+        except Exception:  # e.g. a service worker's response has no frame: not a page
+            pass
 
     def reset(self) -> None:
         """Throw away the page and cookies (a broken or logged-out session); keep the browser."""
@@ -219,6 +233,7 @@ class BrowserSession:
                 pass
         self._context = None
         self._page = None
+        self.document_status = None
 
     def close(self) -> None:
         self.reset()

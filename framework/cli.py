@@ -237,17 +237,19 @@ def run_bot(
         credentials=credentials,
     )
     reporter = ProgressReporter(_err())
-    runlog = SqliteRunLog(home.runlog_path)
+    runner = Runner(project, home, Registry.default(), None, reporter)
     try:
-        runner = Runner(project, home, Registry.default(), runlog, reporter)
-        try:
-            prepared = runner.prepare(request)
-        except InvalidError as exc:
-            return _fail(exc.problems)
+        prepared = runner.prepare(request)
+    except InvalidError as exc:
+        return _fail(exc.problems)
+    if not dry_run:
+        runner.runlog = SqliteRunLog(home.runlog_path)
+    try:
         with reporter:
             result = runner.execute(prepared, request)
     finally:
-        runlog.close()
+        if runner.runlog is not None:
+            runner.runlog.close()
     if as_json:
         payload: dict[str, Any] = {
             "exit_code": int(result.exit_code),

@@ -175,12 +175,15 @@ class Runner:
         project: Project,
         home: Home,
         registry: Registry,
-        runlog: RunLog,
+        runlog: RunLog | None,
         reporter: Reporter | None = None,
         *,
         browser: Browser | None = None,
     ) -> None:
-        """``browser``: an already running Playwright browser to share (tests); default: own."""
+        """``runlog`` may be None until a run is executed (preparing writes nothing).
+
+        ``browser``: an already running Playwright browser to share (tests); default: own.
+        """
         self.browser = browser
         self.project = project
         self.home = home
@@ -230,7 +233,9 @@ class Runner:
     def execute(self, prepared: Prepared, request: RunRequest) -> RunResult:
         if request.dry_run:
             return self._dry_run(prepared)
-        return _Execution(self, prepared, request).run()
+        if self.runlog is None:
+            raise RuntimeError("Runner.execute needs a run log")
+        return _Execution(self, prepared, request, self.runlog).run()
 
     def run(self, request: RunRequest) -> RunResult:
         """Prepare and execute; InvalidError propagates (the caller prints it, exit 2)."""
@@ -262,8 +267,11 @@ class Runner:
 class _Execution:
     """One run in progress (all the state that lives from start to finish)."""
 
-    def __init__(self, runner: Runner, prepared: Prepared, request: RunRequest) -> None:
+    def __init__(
+        self, runner: Runner, prepared: Prepared, request: RunRequest, runlog: RunLog
+    ) -> None:
         self.runner = runner
+        self.runlog = runlog
         self.prepared = prepared
         self.request = request
         self.bot = prepared.bot
@@ -326,7 +334,7 @@ class _Execution:
         )
         for values in self.prepared.credentials.values():
             self.redactor.add_secrets(values.values())
-        self.runner.runlog.start_run(self.record)
+        self.runlog.start_run(self.record)
         info = RunInfo(
             id=self.run_id,
             bot_id=self.bot.id,
@@ -399,14 +407,14 @@ class _Execution:
         self.redactor.set_personal(item.personal)
         key_parts = item.key(spec)
         personal_key = bool(set(spec.key) & spec.pii_fields)
-        key = self.runner.runlog.item_key(key_parts, personal_key)
+        key = self.runlog.item_key(key_parts, personal_key)
         outcome = ItemOutcome(item.seq, item.source, item.row, ItemStatus.IN_PROGRESS)
         if item.is_bad:
             outcome.status = ItemStatus.BAD_INPUT
             outcome.message = item.problem_text()
             self._record_item(outcome, key)
             return
-        self.runner.runlog.item_started(self.run_id, outcome, key)
+        self.runlog.item_started(self.run_id, outcome, key)
         ctx.item = item
         ctx.variables = {}
         started = time.perf_counter()
@@ -434,7 +442,7 @@ class _Execution:
 
     def _record_item(self, outcome: ItemOutcome, key: Any, item: Item | None = None) -> None:
         outcome.message = self.redactor(outcome.message)
-        self.runner.runlog.item_finished(self.run_id, outcome, key)
+        self.runlog.item_finished(self.run_id, outcome, key)
         self.outcomes.append(outcome)
         level = "INFO" if outcome.status is ItemStatus.DONE else "WARNING"
         where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
@@ -536,7 +544,7 @@ class _Execution:
             record.exit_code = ExitCode.ITEMS_FAILED
         else:
             record.exit_code = ExitCode.OK
-        self.runner.runlog.finish_run(record)
+        self.runlog.finish_run(record)
         self.log.info(
             f"終了: {status.label} 登録済み {done} / 全 {record.items_total} 件,"
             f" 削減時間 {record.minutes_saved:g} 分"

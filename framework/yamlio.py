@@ -164,10 +164,11 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
     try:
         root = _yaml().load(text)
     except MarkedYAMLError as exc:
-        raise InvalidError([*indent_problems, _marked_problem(exc, file)]) from None
+        # wrong indentation is the cause of the parse error: report only the cause
+        raise InvalidError(indent_problems or [_marked_problem(exc, file)]) from None
     except YAMLError as exc:
         problem = Problem(file, 1, 1, "", f"YAMLを読めません ({exc})")
-        raise InvalidError([*indent_problems, problem]) from None
+        raise InvalidError(indent_problems or [problem]) from None
     if indent_problems:
         raise InvalidError(indent_problems)
     doc = YamlDoc(file=file, data=None)

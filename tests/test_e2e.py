@@ -104,9 +104,7 @@ def test_welfare_bot_on_sample_input(
     assert "生年月日" in by_row[bad_row][message_col]
     assert by_row[dup_row][status_col] == "登録不可"
     assert "既に登録されています" in by_row[dup_row][message_col]
-    receipts = [
-        row[receipt_col] for row in rows[1:] if row[status_col] == "登録済み"
-    ]
+    receipts = [row[receipt_col] for row in rows[1:] if row[status_col] == "登録済み"]
     assert receipts == [r["receipt_no"] for r in records[:32]]
     # 5. nothing lost or changed in the input
     assert _digest(SAMPLE_DIR) == before

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from framework.context import StepContext, Target
 from framework.errors import ApplicationError, BusinessError
@@ -139,8 +139,12 @@ def _ms(ctx: StepContext, args: Timed) -> float | None:
     return None if args.timeout is None else args.timeout * 1000
 
 
-def _fail(exc: Exception, what: str) -> ApplicationError:
-    """A Playwright error as a message staff and IT can act on."""
+def _fail(exc: Exception, what: str, status: int | None = None) -> ApplicationError:
+    """A Playwright error as a message staff and IT can act on.
+
+    ``status``: the HTTP status of the page shown; an error page (503 混雑, 500...) explains a
+    timeout better than the element that never appeared.
+    """
     from playwright.sync_api import TimeoutError as PwTimeout
 
     text = str(exc)
@@ -153,19 +157,40 @@ def _fail(exc: Exception, what: str) -> ApplicationError:
             "ください (locator matched several elements)"
         )
     if isinstance(exc, PwTimeout):
+        if status is not None and status >= 400:
+            return ApplicationError(
+                f"{what} が時間内に見つからないか操作できませんでした。表示中のページは"
+                f" HTTP {status} のエラー画面です (timeout: {first}; the page shown answered"
+                f" HTTP {status})"
+            )
         return ApplicationError(
             f"{what} が時間内に見つからないか操作できませんでした (timeout: {first})"
         )
     return ApplicationError(f"{what} を操作できませんでした ({first})")
 
 
-def _run(what: str, action: Any) -> Any:
+_LAYOUT_SPACE = re.compile(r"[^\S\u3000]+")
+"""Runs of whitespace except the ideographic space U+3000, which is part of names (山田　太郎)."""
+
+
+def _one_line(text: str) -> str:
+    """Page text on one line: line breaks and runs of spaces become one space.
+
+    A full-width space stays as it is, so a name reads back exactly as the system shows it and
+    personal data in a message is still recognised (and masked) in logs.
+    """
+    return _LAYOUT_SPACE.sub(" ", text).strip()
+
+
+def _run(what: str, action: Any, ctx: StepContext | None = None) -> Any:
+    """Run a Playwright action; with ``ctx``, a timeout names an HTTP error page if one is shown."""
     from playwright.sync_api import Error as PwError
 
     try:
         return action()
     except PwError as exc:
-        raise _fail(exc, what) from None
+        status = ctx.browser_session.document_status if ctx is not None else None
+        raise _fail(exc, what, status) from None
 
 
 class GotoArgs(Timed):
@@ -178,14 +203,14 @@ def goto(ctx: StepContext, args: GotoArgs) -> None:
     """Open a page: ``- browser.goto: "{{ settings.target_url }}/login"``.
 
     The browser starts on the first browser step of a run. A page answering with an HTTP error
-    (500, 503...) fails the step.
+    (404 ページが見つかりません, 500, 503 混雑...) fails the step.
     """
     url = ctx.render(args.url)
     response = _run(
         f"ページ {url}",
         lambda: ctx.page.goto(url, wait_until=args.wait_until, timeout=_ms(ctx, args)),
     )
-    if response is not None and response.status >= 500:
+    if response is not None and response.status >= 400:
         raise ApplicationError(f"ページ {url} がエラーを返しました (HTTP {response.status})")
 
 
@@ -203,7 +228,7 @@ def fill(ctx: StepContext, args: FillArgs) -> None:
     """
     value = ctx.render(args.value)
     target = resolve(ctx, args)
-    _run(args.describe(), lambda: target.fill(value, timeout=_ms(ctx, args)))
+    _run(args.describe(), lambda: target.fill(value, timeout=_ms(ctx, args)), ctx)
 
 
 class SelectArgs(ElementArgs):
@@ -220,10 +245,11 @@ def select(ctx: StepContext, args: SelectArgs) -> None:
     """
     option = ctx.render(args.option)
     target = resolve(ctx, args)
+    what = f"{args.describe()} の選択肢「{option}」"
     if args.by == "label":
-        _run(args.describe(), lambda: target.select_option(label=option, timeout=_ms(ctx, args)))
+        _run(what, lambda: target.select_option(label=option, timeout=_ms(ctx, args)), ctx)
     else:
-        _run(args.describe(), lambda: target.select_option(value=option, timeout=_ms(ctx, args)))
+        _run(what, lambda: target.select_option(value=option, timeout=_ms(ctx, args)), ctx)
 
 
 class CheckArgs(ElementArgs):
@@ -239,14 +265,14 @@ def check(ctx: StepContext, args: CheckArgs) -> None:
     button labelled with the item's value. ``checked: false`` clears a checkbox.
     """
     target = resolve(ctx, args)
-    _run(args.describe(), lambda: target.set_checked(args.checked, timeout=_ms(ctx, args)))
+    _run(args.describe(), lambda: target.set_checked(args.checked, timeout=_ms(ctx, args)), ctx)
 
 
 @step("browser.click")
 def click(ctx: StepContext, args: ElementArgs) -> None:
     """Click a button or link: ``- browser.click: {role: button, name: 確認画面へ}``."""
     target = resolve(ctx, args)
-    _run(args.describe(), lambda: target.click(timeout=_ms(ctx, args)))
+    _run(args.describe(), lambda: target.click(timeout=_ms(ctx, args)), ctx)
 
 
 class PressArgs(ElementArgs):
@@ -258,7 +284,7 @@ class PressArgs(ElementArgs):
 def press(ctx: StepContext, args: PressArgs) -> None:
     """Press a key in a field: ``- browser.press: {label: 受給者番号, key: Enter}``."""
     target = resolve(ctx, args)
-    _run(args.describe(), lambda: target.press(args.key, timeout=_ms(ctx, args)))
+    _run(args.describe(), lambda: target.press(args.key, timeout=_ms(ctx, args)), ctx)
 
 
 class WaitArgs(Timed):
@@ -290,7 +316,7 @@ class WaitArgs(Timed):
 
 def _refusal_text(locator: PwLocator) -> str:
     text: str = locator.inner_text(timeout=2_000)
-    return " ".join(text.split())
+    return _one_line(text)
 
 
 @step("browser.wait_for")
@@ -310,7 +336,7 @@ def wait_for(ctx: StepContext, args: WaitArgs) -> None:
     timeout = _ms(ctx, args)
     if args.url is not None:
         url = ctx.render(args.url)
-        _run(f"アドレス {url}", lambda: page.wait_for_url(url, timeout=timeout))
+        _run(f"アドレス {url}", lambda: page.wait_for_url(url, timeout=timeout), ctx)
         return
     if args.text is not None:
         text = ctx.render(args.text)
@@ -321,11 +347,11 @@ def wait_for(ctx: StepContext, args: WaitArgs) -> None:
         expected = resolve(ctx, args.element).first
         what = args.element.describe()
     if args.refused_if is None:
-        _run(what, lambda: expected.wait_for(state=args.state, timeout=timeout))
+        _run(what, lambda: expected.wait_for(state=args.state, timeout=timeout), ctx)
         return
     refusal = resolve(ctx, args.refused_if).first
     either = expected.or_(refusal).first
-    _run(what, lambda: either.wait_for(state="visible", timeout=timeout))
+    _run(what, lambda: either.wait_for(state="visible", timeout=timeout), ctx)
     if refusal.is_visible():
         raise BusinessError(_run(args.refused_if.describe(), lambda: _refusal_text(refusal)))
 
@@ -338,6 +364,18 @@ class ReadArgs(ElementArgs):
     """Read this HTML attribute instead of the text (e.g. ``href``)."""
     pattern: str | None = None
     """A regular expression; the first group (or the whole match) is kept: ``R\\d{2}-\\d{6}``."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(
+                    f"正規表現の書き方に誤りがあります: {exc} (invalid regular expression)"
+                ) from None
+        return value
 
 
 _READ_JS = (
@@ -358,10 +396,13 @@ def read(ctx: StepContext, args: ReadArgs) -> None:
         value = _run(
             args.describe(),
             lambda: target.get_attribute(attribute, timeout=_ms(ctx, args)),
+            ctx,
         )
     else:
-        value = _run(args.describe(), lambda: target.evaluate(_READ_JS, timeout=_ms(ctx, args)))
-    text = " ".join(str(value or "").split())
+        value = _run(
+            args.describe(), lambda: target.evaluate(_READ_JS, timeout=_ms(ctx, args)), ctx
+        )
+    text = _one_line(str(value or ""))
     if args.pattern:
         match = re.search(args.pattern, text)
         if match is None:
@@ -379,7 +420,7 @@ class ReadTableArgs(ElementArgs):
 
 
 _TABLE_JS = """t => {
-  const clean = s => (s || '').replace(/\\s+/g, ' ').trim();
+  const clean = s => (s || '').replace(/[^\\S\\u3000]+/g, ' ').trim();
   const rows = Array.from(t.querySelectorAll('tr'));
   let headers = null; const out = [];
   for (const r of rows) {
@@ -405,7 +446,7 @@ def read_table(ctx: StepContext, args: ReadTableArgs) -> None:
     ``excel.write_rows`` to save them into a workbook.
     """
     target = resolve(ctx, args)
-    rows = _run(args.describe(), lambda: target.evaluate(_TABLE_JS, timeout=_ms(ctx, args)))
+    rows = _run(args.describe(), lambda: target.evaluate(_TABLE_JS, timeout=_ms(ctx, args)), ctx)
     ctx.store(args.into, rows)
 
 
@@ -438,7 +479,7 @@ def upload(ctx: StepContext, args: UploadArgs) -> None:
     if not path.is_file():
         raise ApplicationError(f"添付するファイルがありません: {path.name} (file not found)")
     target = resolve(ctx, args)
-    _run(args.describe(), lambda: target.set_input_files(str(path), timeout=_ms(ctx, args)))
+    _run(args.describe(), lambda: target.set_input_files(str(path), timeout=_ms(ctx, args)), ctx)
 
 
 class DownloadArgs(ElementArgs):
@@ -462,7 +503,7 @@ def download(ctx: StepContext, args: DownloadArgs) -> None:
             target.click(timeout=_ms(ctx, args))
         return info.value
 
-    result = _run(args.describe(), go)
+    result = _run(args.describe(), go, ctx)
     name = ctx.render(args.save_as) if args.save_as else result.suggested_filename
     path = ctx.output_path(str(ctx.run.dir / "downloads" / name))
     result.save_as(str(path))

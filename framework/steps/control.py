@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, field_validator
 
-from framework.context import StepContext
+from framework.context import RESERVED_NAMES, StepContext
 from framework.errors import BusinessError
 from framework.loader import BLOCK
 from framework.registry import Registry, step
@@ -16,6 +16,18 @@ from framework.templating import Expression, Template, TemplateProblem
 
 class Args(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _variable_name(name: str) -> str:
+    """A name steps may bind: an identifier that is not one of the reserved names."""
+    if not name.isidentifier():
+        raise ValueError(f"名前として使えません: {name!r} (not a valid name)")
+    if name in RESERVED_NAMES:
+        raise ValueError(f"「{name}」は予約された名前です (reserved name)")
+    return name
+
+
+_UNSET = object()
 
 
 class ForEachArgs(Args):
@@ -28,9 +40,7 @@ class ForEachArgs(Args):
     @field_validator("as_")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not value.isidentifier():
-            raise ValueError(f"名前として使えません: {value!r} (not a valid name)")
-        return value
+        return _variable_name(value)
 
     def block_names(self, block: str) -> set[str]:
         return {self.as_, "loop_index"}
@@ -58,7 +68,7 @@ def for_each(ctx: StepContext, args: ForEachArgs) -> None:
         )
     if not isinstance(values, Iterable):
         raise TemplateProblem(f"for_each の items はリストにしてください: {args.items}")
-    saved = {name: ctx.variables.get(name) for name in (args.as_, "loop_index")}
+    saved = {name: ctx.variables.get(name, _UNSET) for name in (args.as_, "loop_index")}
     try:
         for index, value in enumerate(values, start=1):
             ctx.variables[args.as_] = value
@@ -66,7 +76,7 @@ def for_each(ctx: StepContext, args: ForEachArgs) -> None:
             ctx.run_steps(args.steps)
     finally:
         for name, old in saved.items():
-            if old is None:
+            if old is _UNSET:
                 ctx.variables.pop(name, None)
             else:
                 ctx.variables[name] = old
@@ -126,6 +136,13 @@ class CallArgs(Args):
     params: dict[str, Template] = Field(default_factory=dict, alias="with")
     """Extra names the called workflow can use: ``with: {account: welfare_system}``."""
     _target: Any = PrivateAttr(default=None)
+
+    @field_validator("params")
+    @classmethod
+    def _names(cls, value: dict[str, Template]) -> dict[str, Template]:
+        for name in value:
+            _variable_name(name)
+        return value
 
 
 @step("call", shorthand="workflow")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,9 +22,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,8 +67,12 @@ def _open_problem(shown: str, message: str) -> InvalidError:
     return InvalidError.one(None, "", message, file=shown)
 
 
-def open_workbook(path: Path, shown: str, *, read_only: bool = True) -> Any:
-    """Open a workbook, turning every way it can fail into a message staff understand."""
+def open_workbook(path: Path, shown: str, *, read_only: bool = True, data_only: bool = True) -> Any:
+    """Open a workbook, turning every way it can fail into a message staff understand.
+
+    ``data_only``: formulas read as their last calculated values (for reading); pass False to
+    keep the formulas themselves (for a workbook that is modified and saved again).
+    """
     try:
         with path.open("rb") as handle:
             signature = handle.read(8)
@@ -86,7 +91,7 @@ def open_workbook(path: Path, shown: str, *, read_only: bool = True) -> Any:
             " .xlsx 形式で保存し直してください (encrypted or legacy .xls workbook)",
         )
     try:
-        return load_workbook(path, read_only=read_only, data_only=True, keep_links=False)
+        return load_workbook(path, read_only=read_only, data_only=data_only, keep_links=False)
     except PermissionError:
         raise _open_problem(
             shown,
@@ -440,6 +445,27 @@ def _comparable(value: object) -> str:
     return "".join(normalize.to_halfwidth(normalize.clean_text(value)).split())
 
 
+def _table_header(rows: Sequence[Mapping[str, object]], header: str, shown: str) -> str:
+    """The header of a table that ``header`` names, compared as item headers are (spaces, width).
+
+    A header the table does not have is a mistake in the workflow, not an item the ledger
+    refuses: it is an :class:`ApplicationError` naming the headers there are.
+    """
+    if not rows:
+        return header
+    headers = list(rows[0])
+    wanted = header_text(header)
+    for candidate in headers:
+        if header_text(candidate) == wanted:
+            return candidate
+    close = difflib.get_close_matches(header, headers, n=1, cutoff=0.4)
+    hint = f"「{close[0]}」のことですか？ " if close else ""
+    raise ApplicationError(
+        f"{shown} に見出し「{header}」がありません (no such column). {hint}"
+        f"見出し: {'、'.join(headers)}"
+    )
+
+
 @step("excel.find_row")
 def find_row(ctx: StepContext, args: FindRowArgs) -> None:
     """Find the row of another workbook that matches the item, to cross-check two sources.
@@ -466,7 +492,10 @@ def find_row(ctx: StepContext, args: FindRowArgs) -> None:
             raise _as_application_error(exc) from None
 
     rows = ctx.resource(key, load, lambda _rows: None)
-    wanted = {header: _comparable(ctx.render(value)) for header, value in args.match.items()}
+    wanted = {
+        _table_header(rows, header, shown): _comparable(ctx.render(value))
+        for header, value in args.match.items()
+    }
     for row in rows:
         if all(_comparable(row.get(h)) == v for h, v in wanted.items()):
             ctx.store(args.into, row)
@@ -546,7 +575,11 @@ def append_row(ctx: StepContext, args: AppendRowArgs) -> None:
         return wb
 
     wb = ctx.resource(f"excel.append:{path}", create, lambda book: book.save(path))
-    ws = wb[args.sheet] if args.sheet in wb.sheetnames else wb.create_sheet(args.sheet)
+    if args.sheet in wb.sheetnames:
+        ws = wb[args.sheet]
+    else:
+        ws = wb.create_sheet(args.sheet)
+        _write_header(ws, headers)
     ws.append([ctx.render(args.values[h]) for h in headers])
 
 
@@ -562,6 +595,30 @@ class FillTemplateArgs(BaseModel):
     """Cell (``B3``) → value."""
 
 
+_CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?([1-9][0-9]{0,6})")
+MAX_COLUMN = 16_384  # XFD
+MAX_ROW = 1_048_576
+
+
+def _template_cell(ws: Worksheet, ref: str) -> Cell:
+    """The cell ``ref`` (``B3``) of a template, or an ApplicationError saying what is wrong."""
+    match = _CELL_REF.fullmatch(ref.strip().upper())
+    column = column_index_from_string(match[1]) if match else 0
+    row = int(match[2]) if match else 0
+    if not (1 <= column <= MAX_COLUMN and 1 <= row <= MAX_ROW):
+        raise ApplicationError(
+            f"セル番地が正しくありません: {ref}（B3 のように1つのセルを書いてください） (bad cell)"
+        )
+    cell = ws.cell(row=row, column=column)
+    if isinstance(cell, MergedCell):
+        merged = next(r for r in ws.merged_cells.ranges if cell.coordinate in r)
+        raise ApplicationError(
+            f"{ref} は結合されたセル {merged.coord} の一部です。左上のセル"
+            f" {merged.start_cell.coordinate} を指定してください (cell inside a merged range)"
+        )
+    return cell
+
+
 @step("excel.fill_template")
 def fill_template(ctx: StepContext, args: FillTemplateArgs) -> None:
     """Fill cells of a template workbook and save a copy (notices, cover letters).
@@ -572,17 +629,16 @@ def fill_template(ctx: StepContext, args: FillTemplateArgs) -> None:
     """
     path, shown = _workbook_path(ctx, args.template)
     try:
-        wb = open_workbook(path, shown, read_only=False)
+        wb = open_workbook(path, shown, read_only=False, data_only=False)
     except InvalidError as exc:
         raise _as_application_error(exc) from None
     try:
         ws = pick_sheet(wb, args.sheet, shown) if args.sheet else wb.active
         for ref, value in args.cells.items():
-            try:
-                ws[ref] = ctx.render(value)
-            except (ValueError, KeyError, AttributeError):
-                raise ApplicationError(f"セル番地が正しくありません: {ref} (bad cell)") from None
+            _template_cell(ws, ref).value = ctx.render(value)
         wb.save(ctx.output_path(ctx.render(args.save_as)))
+    except InvalidError as exc:
+        raise _as_application_error(exc) from None
     finally:
         wb.close()
 

@@ -1,0 +1,143 @@
+"""The run log: one contract for every store (SQLite today; a server database later)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from framework.outcome import ItemOutcome, ItemStatus, RunStatus
+from framework.runlog import MIGRATIONS, RunLog, RunRecord, SqliteRunLog
+
+StoreFactory = Callable[[], RunLog]
+
+
+@pytest.fixture(params=["sqlite"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """Opens (and reopens) the same store; every test runs against each implementation."""
+    opened: list[RunLog] = []
+
+    def factory() -> RunLog:
+        store: RunLog = SqliteRunLog(tmp_path / "runlog.sqlite3")
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()
+
+
+def _run(run_id: str, bot: str = "welfare_entry", minute: int = 0) -> RunRecord:
+    return RunRecord(
+        id=run_id,
+        bot_id=bot,
+        bot_name="障害福祉サービス申請入力",
+        department="障がい福祉課",
+        workflow="workflows/welfare_entry.yaml",
+        trigger="cli",
+        os_user="tester",
+        host="pc-01",
+        input="in.xlsx",
+        started_at=dt.datetime(2026, 11, 27, 9, minute, tzinfo=dt.UTC),
+        run_dir=f"/tmp/{run_id}",
+        baseline_minutes_per_item=6,
+        baseline_minutes_per_run=10,
+        baseline_measured_by="受付担当",
+        baseline_measured_on="2026-10-15",
+    )
+
+
+def test_run_round_trip(open_store: StoreFactory) -> None:
+    store = open_store()
+    record = _run("r1")
+    store.start_run(record)
+    assert store.get_run("r1") is not None
+    assert store.get_run("r1").status is RunStatus.RUNNING  # type: ignore[union-attr]
+    record.status = RunStatus.COMPLETED
+    record.ended_at = record.started_at + dt.timedelta(minutes=3)
+    record.counts = {ItemStatus.DONE: 3, ItemStatus.BAD_INPUT: 1}
+    record.minutes_saved = 28
+    record.exit_code = 1
+    store.finish_run(record)
+    again = open_store().get_run("r1")
+    assert again is not None
+    assert again.status is RunStatus.COMPLETED
+    assert again.count(ItemStatus.DONE) == 3
+    assert again.count(ItemStatus.BAD_INPUT) == 1
+    assert again.items_total == 4
+    assert again.minutes_saved == 28
+    assert again.baseline_measured_by == "受付担当"
+
+
+def test_recent_runs_newest_first_and_by_bot(open_store: StoreFactory) -> None:
+    store = open_store()
+    store.start_run(_run("a", minute=1))
+    store.start_run(_run("b", minute=2, bot="other"))
+    store.start_run(_run("c", minute=3))
+    assert [r.id for r in store.recent_runs()] == ["c", "b", "a"]
+    assert [r.id for r in store.recent_runs(bot_id="welfare_entry")] == ["c", "a"]
+    assert [r.id for r in store.recent_runs(limit=1)] == ["c"]
+
+
+def test_item_states(open_store: StoreFactory) -> None:
+    store = open_store()
+    store.start_run(_run("r1"))
+    key = store.item_key(["0123456789", "居宅介護", "2026-12-01"], personal=True)
+    outcome = ItemOutcome(1, "in.xlsx", 4, ItemStatus.IN_PROGRESS)
+    store.item_started("r1", outcome, key)
+    assert store.items("r1")[0].status is ItemStatus.IN_PROGRESS
+    outcome.status = ItemStatus.DONE
+    outcome.results = {"受付番号": "R08-000001"}
+    store.item_finished("r1", outcome, key)
+    items = store.items("r1")
+    assert len(items) == 1
+    assert items[0].status is ItemStatus.DONE
+    assert items[0].results == {"受付番号": "R08-000001"}
+    assert items[0].row == 4
+
+
+def test_personal_keys_are_stored_as_keyed_hashes(open_store: StoreFactory, tmp_path: Path) -> None:
+    store = open_store()
+    parts = ["0123456789", "居宅介護", "2026-12-01"]
+    key = store.item_key(parts, personal=True)
+    assert key.text is None
+    assert "0123456789" not in key.hash
+    assert open_store().item_key(parts, personal=True) == key  # stable across reopen
+    assert store.item_key(parts, personal=False).text == "0123456789 / 居宅介護 / 2026-12-01"
+    secret = tmp_path / "secret.key"
+    if os.name == "posix":
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+def test_schema_is_versioned(tmp_path: Path) -> None:
+    store = SqliteRunLog(tmp_path / "runlog.sqlite3")
+    assert store.schema_version == len(MIGRATIONS)
+    store.close()
+    conn = sqlite3.connect(tmp_path / "runlog.sqlite3")
+    conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this kakari"):
+        SqliteRunLog(tmp_path / "runlog.sqlite3")
+
+
+def test_writes_from_several_threads(open_store: StoreFactory) -> None:
+    store = open_store()
+    store.start_run(_run("r1"))
+
+    def work(first: int) -> None:
+        for seq in range(first, first + 25):
+            outcome = ItemOutcome(seq, "in.xlsx", seq, ItemStatus.DONE)
+            store.item_finished("r1", outcome, store.item_key([str(seq)], personal=False))
+
+    threads = [threading.Thread(target=work, args=(n * 100,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.items("r1")) == 100

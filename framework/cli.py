@@ -117,13 +117,11 @@ def bots_command(as_json: bool) -> int:
         dump_json(_out(), rows)
         return ExitCode.OK
     table = Table(title="ボット (bots)")
-    for column in ("id", "名前", "担当課", "ワークフロー", "状態"):
-        table.add_column(column)
+    for column in ("id", "名前 (name)", "担当課 (department)", "状態"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         state = "OK" if row["valid"] else f"[red]エラー {row.get('errors')} 件 (rpa validate)[/]"
-        table.add_row(
-            str(row["id"]), str(row["name"]), str(row["department"]), str(row["workflow"]), state
-        )
+        table.add_row(str(row["id"]), str(row["name"]), str(row["department"]), state)
     _out().print(table)
     return ExitCode.OK
 

@@ -166,3 +166,36 @@ def _clean_env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("RPA_")}
+
+
+def test_list_export_collects_the_system_list_into_a_workbook(
+    practice: PracticeServer,
+    rpa_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The other direction: read the list page of the system into a new workbook."""
+    from framework.practice.samples import generate_applicants, write_workbook
+
+    workbook = tmp_path / "three.xlsx"
+    write_workbook(workbook, generate_applicants(3, seed=12), messy=True)
+    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME", "demo")
+    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD", "demo-pass")
+    target = f"target_url={practice.url}"
+    base = ["--project", str(REPO), "run"]
+    assert main([*base, "welfare_entry", "--input", str(workbook), "--set", target]) == 0
+    capsys.readouterr()
+    assert main([*base, "welfare_list_export", "--set", target, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["run"]["minutes_saved"] == 20
+    run_dir = Path(out["run"]["run_dir"])
+    [export] = list(run_dir.glob("申請一覧_*.xlsx"))
+    book = openpyxl.load_workbook(export, read_only=True)
+    try:
+        rows = list(book["申請一覧"].iter_rows(values_only=True))
+    finally:
+        book.close()
+    assert rows[0][:3] == ("受付番号", "氏名", "受給者番号")
+    exported = {(r[0], r[2]) for r in rows[1:]}
+    assert exported == {(r["receipt_no"], r["recipient_no"]) for r in practice.records()}

@@ -30,6 +30,17 @@ Names = Annotated[list[str], BeforeValidator(_as_list)]
 FieldType = Literal["text", "kana", "digits", "number", "integer", "date", "choice"]
 
 
+_OPTION_TYPES: dict[str, tuple[FieldType, ...]] = {
+    "length": ("digits",),
+    "min": ("number", "integer"),
+    "max": ("number", "integer"),
+    "unit": ("number", "integer"),
+    "max_length": ("text", "kana"),
+    "choices": ("choice",),
+}
+"""The field options that only some types use."""
+
+
 class FieldSpec(BaseModel):
     """One field of an item, e.g. ``受給者番号: {type: digits, length: 10, pii: true}``.
 
@@ -62,6 +73,7 @@ class FieldSpec(BaseModel):
     choices: list[str] | None = None
     aliases: dict[str, str] = Field(default_factory=dict)
     max_length: int | None = Field(default=None, ge=1)
+    """The most characters a text or kana value may have (after trimming and conversion)."""
 
     @model_validator(mode="after")
     def _check_type_options(self) -> FieldSpec:
@@ -72,8 +84,18 @@ class FieldSpec(BaseModel):
         bad = [v for v in self.aliases.values() if self.choices and v not in self.choices]
         if bad:
             raise ValueError(f"aliases の行き先が choices にありません: {bad} (alias target)")
-        if self.length is not None and self.type != "digits":
-            raise ValueError("length は type: digits でだけ使えます (length needs digits)")
+        # An option the type does not use would be ignored without a word: refuse it.
+        for option, types in _OPTION_TYPES.items():
+            if getattr(self, option) is not None and self.type not in types:
+                raise ValueError(
+                    f"{option} は type: {' / '.join(types)} でだけ使えます"
+                    f" ({option} needs {' or '.join(types)})"
+                )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(
+                f"min（{_num(self.min)}）が max（{_num(self.max)}）より大きくなっています"
+                " (min is above max)"
+            )
         return self
 
     def headers(self, name: str) -> list[str]:
@@ -88,15 +110,15 @@ class FieldSpec(BaseModel):
             if self.required:
                 raise normalize.NormalizeError("必須項目が空です (required value is empty)")
             return None
-        if self.type == "text":
+        if self.type in ("text", "kana"):
             text = normalize.clean_text(raw)
+            if self.type == "kana":
+                text = normalize.to_katakana(text)
             if self.max_length is not None and len(text) > self.max_length:
                 raise normalize.NormalizeError(
                     f"{self.max_length}文字以内にしてください（{len(text)}文字です） (too long)"
                 )
             return text
-        if self.type == "kana":
-            return normalize.to_katakana(normalize.clean_text(raw))
         if self.type == "digits":
             return normalize.parse_digits(raw, self.length)
         if self.type in ("number", "integer"):
@@ -222,7 +244,11 @@ def _key_text(value: object) -> str:
     return str(value)
 
 
+_FIRST_WAREKI = dt.date(1868, 1, 25)
+
+
 def _personal_texts(value: object) -> set[str]:
+    """The ways a personal value may be written in a message, so that all of them are masked."""
     texts = set()
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -233,8 +259,12 @@ def _personal_texts(value: object) -> set[str]:
                 value.isoformat(),
                 value.strftime("%Y/%m/%d"),
                 f"{value.year}/{value.month}/{value.day}",
+                f"{value.year}年{value.month}月{value.day}日",
             }
         )
+        if value >= _FIRST_WAREKI:
+            texts.add(normalize.format_wareki(value))
+            texts.add(normalize.format_wareki(value, short=True))
     elif value is not None:
         for text in (str(value).strip(), normalize.clean_text(value)):
             if text:
@@ -323,7 +353,7 @@ def open_inputs(
                     )
                 )
             continue
-        name = file.name if path.is_dir() else label
+        name = file.name
         reader = source.open(file, name, spec.sources[source.name], spec)
         try:
             reader.check()

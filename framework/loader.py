@@ -120,6 +120,8 @@ class _Loading:
     problems: list[Problem] = field(default_factory=list)
     cache: dict[Path, Workflow | None] = field(default_factory=dict)
     docs: dict[Path, YamlDoc] = field(default_factory=dict)
+    with_items: set[Path] = field(default_factory=set)
+    """Workflows that declare items (even if that section has errors)."""
 
 
 # -- pass 2 and 3: skeleton, items, steps -------------------------------------------------------
@@ -314,6 +316,8 @@ def _load_workflow(st: _Loading, path: Path, stack: tuple[Path, ...] = ()) -> Wo
     items = None
     if isinstance(doc.data.get("items"), dict):
         items = _parse_items(st, doc, doc.data["items"])
+    if "items" in doc.data:
+        st.with_items.add(path)
     workflow = Workflow(
         path=path,
         file=doc.file,
@@ -324,7 +328,8 @@ def _load_workflow(st: _Loading, path: Path, stack: tuple[Path, ...] = ()) -> Wo
         steps=_parse_steps(st, doc, ("steps",), doc.data.get("steps")),
         teardown=_parse_steps(st, doc, ("teardown",), doc.data.get("teardown")),
     )
-    if not (workflow.setup or workflow.steps or workflow.teardown) and top is not None:
+    written = any(doc.data.get(k) for k in ("setup", "steps", "teardown"))
+    if not written and top is not None:
         st.problems.append(doc.problem((), "steps が空です (the workflow has no steps)"))
     st.cache[path] = workflow
     _resolve_calls(st, doc, workflow, (*stack, path))
@@ -507,11 +512,9 @@ def _check_names(st: _Loading, workflow: Workflow, names: Names) -> None:
     outer = replace(names, in_item=False, item=None)
     after_setup = _check_steps(st, doc, workflow.setup, outer, seen)
     if workflow.items is not None:
-        per_item = replace(
-            after_setup,
-            in_item=True,
-            item=frozenset(workflow.items.fields),
-        )
+        per_item = replace(after_setup, in_item=True, item=frozenset(workflow.items.fields))
+    elif workflow.path in st.with_items:  # the items section is wrong: do not pile errors on it
+        per_item = replace(after_setup, in_item=True, item=None)
     else:
         per_item = after_setup
     after_steps = _check_steps(st, doc, workflow.steps, per_item, seen)
@@ -632,7 +635,8 @@ def validate_project(
             load_workflow(path, registry, project)
         except InvalidError as exc:
             problems.extend(exc.problems)
-    return checked, sorted(problems, key=Problem.sort_key)
+    # a workflow of a bot that failed is checked again on its own: report each problem once
+    return checked, InvalidError(problems).problems
 
 
 def _called_paths(workflow: Workflow) -> set[Path]:

@@ -103,7 +103,7 @@ class StepOptions(Strict):
     name: str | None = None
     """A short description shown in logs."""
     when: Expression | None = None
-    """Run the step only if this expression is true, e.g. ``when: item.備考 != ''``."""
+    """Run the step only if this expression is true, e.g. ``when: item.支給量 > 100``."""
 
 
 @dataclass

@@ -22,7 +22,7 @@ import socket
 import time
 import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -282,6 +282,8 @@ class _Execution:
         self.started_at = now
         self.redactor = Redactor()
         self.outcomes: list[ItemOutcome] = []
+        self.run_variables: dict[str, object] = {}
+        """Variables set by setup: every item starts from these."""
         self.sinks: list[int] = []
         self.log: Logger = logger.bind(run_id=self.run_id).patch(self.redactor.patch)
         baseline = self.bot.manifest.baseline
@@ -366,6 +368,7 @@ class _Execution:
         message = ""
         try:
             self._section(ctx, self.workflow.setup, "setup")
+            self.run_variables = dict(ctx.variables)
             if self.workflow.items is not None:
                 for item in iter_items(self.prepared.inputs, self.workflow.items):
                     self._item(ctx, item)
@@ -416,7 +419,7 @@ class _Execution:
             return
         self.runlog.item_started(self.run_id, outcome, key)
         ctx.item = item
-        ctx.variables = {}
+        ctx.variables = dict(self.run_variables)
         started = time.perf_counter()
         try:
             self.run_steps(ctx, self.workflow.steps)
@@ -425,7 +428,10 @@ class _Execution:
             outcome.status = (
                 ItemStatus.BUSINESS_ERROR if exc.is_business else ItemStatus.SYSTEM_ERROR
             )
-            outcome.message = exc.reason
+            # a refusal is the system's own words; a failure also says where (for IT staff)
+            outcome.message = (
+                exc.reason if exc.is_business else f"{exc.reason} [{exc.pos} {exc.step}]"
+            )
             outcome.screenshot = self._screenshot(ctx, f"item-{item.seq:05d}")
             self.log.debug(f"{item.where}: {exc.pos} {exc.step}")
         except KeyboardInterrupt:
@@ -442,11 +448,13 @@ class _Execution:
 
     def _record_item(self, outcome: ItemOutcome, key: Any, item: Item | None = None) -> None:
         outcome.message = self.redactor(outcome.message)
-        self.runlog.item_finished(self.run_id, outcome, key)
+        # the run log gets masked results; the results workbook (for staff) keeps them as read
+        logged = replace(outcome, results={k: self.redactor(v) for k, v in outcome.results.items()})
+        self.runlog.item_finished(self.run_id, logged, key)
         self.outcomes.append(outcome)
         level = "INFO" if outcome.status is ItemStatus.DONE else "WARNING"
         where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
-        extra = " ".join(f"{k}={v}" for k, v in outcome.results.items())
+        extra = " ".join(f"{k}={v}" for k, v in logged.results.items())
         detail = f": {outcome.message}" if outcome.message else ""
         self.log.log(
             level, f"[{outcome.seq}] {where}: {outcome.status.label}{detail} {extra}".rstrip()

@@ -17,7 +17,6 @@ import openpyxl
 import pytest
 from conftest import REPO, SAMPLE_DIR
 
-from framework.cli import main
 from framework.practice import PracticeServer
 
 EXPECTED = json.loads((SAMPLE_DIR / "expected.json").read_text(encoding="utf-8"))
@@ -35,6 +34,19 @@ RECORD_KEYS = [
 PASSWORD = "pw-Secret-7731"
 
 
+def rpa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `rpa` command in a child process (a real run: its own browser)."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "rpa"), "--project", str(REPO), *args],
+        env={**_clean_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=600,
+        check=False,
+    )
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
@@ -48,28 +60,26 @@ def practice_with_password() -> object:
 
 
 def test_welfare_bot_on_sample_input(
-    practice_with_password: PracticeServer,
-    rpa_home: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    practice_with_password: PracticeServer, rpa_home: Path
 ) -> None:
     practice = practice_with_password
-    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME", "demo")
-    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD", PASSWORD)
     before = _digest(SAMPLE_DIR)
 
-    code = main(
-        [
-            "--project",
-            str(REPO),
-            "run",
-            "welfare_entry",
-            "--set",
-            f"target_url={practice.url}",
-            "--json",
-        ]
+    done = rpa(
+        "run",
+        "welfare_entry",
+        "--set",
+        f"target_url={practice.url}",
+        "--json",
+        env={
+            "RPA_HOME": str(rpa_home),
+            "RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME": "demo",
+            "RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD": PASSWORD,
+        },
     )
-    out = json.loads(capsys.readouterr().out)
+    code = done.returncode
+    out = json.loads(done.stdout)
+    assert "Traceback" not in done.stderr
 
     # 1. exit code: finished, with a refused and a bad row
     assert code == 1
@@ -118,44 +128,42 @@ def test_welfare_bot_on_sample_input(
         assert not found, f"{path.name} contains personal data or a secret: {found[:3]}"
 
 
-def test_runs_lists_the_run(
-    practice: PracticeServer,
-    rpa_home: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_runs_lists_the_run(practice: PracticeServer, rpa_home: Path, tmp_path: Path) -> None:
     from framework.practice.samples import generate_applicants, write_workbook
 
     workbook = tmp_path / "two.xlsx"
     write_workbook(workbook, generate_applicants(2, seed=11), messy=False)
-    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME", "demo")
-    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD", "demo-pass")
-    args = ["--project", str(REPO), "run", "welfare_entry", "--input", str(workbook)]
-    assert main([*args, "--set", f"target_url={practice.url}"]) == 0
-    capsys.readouterr()
-    assert main(["--project", str(REPO), "runs", "--json"]) == 0
-    runs = json.loads(capsys.readouterr().out)
+    env = {
+        "RPA_HOME": str(rpa_home),
+        "RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME": "demo",
+        "RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD": "demo-pass",
+    }
+    done = rpa(
+        "run",
+        "welfare_entry",
+        "--input",
+        str(workbook),
+        "--set",
+        f"target_url={practice.url}",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = rpa("runs", "--json", env=env)
+    assert listed.returncode == 0
+    runs = json.loads(listed.stdout)
     assert len(runs) == 1
     assert runs[0]["items"]["done"] == 2
     assert runs[0]["minutes_saved"] == 2 * 6 + 10
     assert runs[0]["input"] == str(workbook)
+    assert runs[0]["trigger"] == "cli"
     assert len(practice.records()) == 2
+    table = rpa("runs", env={**env, "COLUMNS": "200"})
+    assert "welfare_entry" in table.stdout and "22" in table.stdout
 
 
 def test_demo_command_in_a_child_process(tmp_path: Path) -> None:
     """The README's demo: `rpa demo` starts the practice system and enters the sample."""
-    rpa = Path(sys.executable).parent / "rpa"
-    done = subprocess.run(
-        [str(rpa), "demo"],
-        cwd=REPO,
-        env={**_clean_env(), "RPA_HOME": str(tmp_path / "home")},
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-        check=False,
-    )
+    done = rpa("demo", env={"RPA_HOME": str(tmp_path / "home")})
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert "練習システムに登録された申請 (records now in the practice system): 35 件" in done.stdout
@@ -169,25 +177,24 @@ def _clean_env() -> dict[str, str]:
 
 
 def test_list_export_collects_the_system_list_into_a_workbook(
-    practice: PracticeServer,
-    rpa_home: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    practice: PracticeServer, rpa_home: Path, tmp_path: Path
 ) -> None:
     """The other direction: read the list page of the system into a new workbook."""
     from framework.practice.samples import generate_applicants, write_workbook
 
     workbook = tmp_path / "three.xlsx"
     write_workbook(workbook, generate_applicants(3, seed=12), messy=True)
-    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME", "demo")
-    monkeypatch.setenv("RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD", "demo-pass")
+    env = {
+        "RPA_HOME": str(rpa_home),
+        "RPA_CREDENTIAL_WELFARE_SYSTEM_USERNAME": "demo",
+        "RPA_CREDENTIAL_WELFARE_SYSTEM_PASSWORD": "demo-pass",
+    }
     target = f"target_url={practice.url}"
-    base = ["--project", str(REPO), "run"]
-    assert main([*base, "welfare_entry", "--input", str(workbook), "--set", target]) == 0
-    capsys.readouterr()
-    assert main([*base, "welfare_list_export", "--set", target, "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    entered = rpa("run", "welfare_entry", "--input", str(workbook), "--set", target, env=env)
+    assert entered.returncode == 0, entered.stderr
+    exported = rpa("run", "welfare_list_export", "--set", target, "--json", env=env)
+    assert exported.returncode == 0, exported.stderr
+    out = json.loads(exported.stdout)
     assert out["run"]["minutes_saved"] == 20
     run_dir = Path(out["run"]["run_dir"])
     [export] = list(run_dir.glob("申請一覧_*.xlsx"))
@@ -197,5 +204,5 @@ def test_list_export_collects_the_system_list_into_a_workbook(
     finally:
         book.close()
     assert rows[0][:3] == ("受付番号", "氏名", "受給者番号")
-    exported = {(r[0], r[2]) for r in rows[1:]}
-    assert exported == {(r["receipt_no"], r["recipient_no"]) for r in practice.records()}
+    listed = {(r[0], r[2]) for r in rows[1:]}
+    assert listed == {(r["receipt_no"], r["recipient_no"]) for r in practice.records()}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from framework.errors import InvalidError
 from framework.items import (
@@ -37,10 +37,10 @@ SAMPLE_PDF = (
 
 
 def spec_of(key: list[str] | None = None, *, pdf: bool = False, **fields: FieldSpec) -> ItemsSpec:
-    sources: dict[str, object] = {"excel": ExcelOptions()}
+    sources: dict[str, BaseModel] = {"excel": ExcelOptions()}
     if pdf:
         sources["pdf"] = PdfOptions()
-    return ItemsSpec(fields=fields, key=key or [], sources=sources)  # type: ignore[arg-type]
+    return ItemsSpec(fields=fields, key=key or [], sources=sources)
 
 
 def reason(spec: FieldSpec, raw: object) -> str:
@@ -91,6 +91,12 @@ def test_text_max_length_counts_characters_after_trimming() -> None:
 )
 def test_kana_becomes_full_width_katakana(raw: str, clean: str) -> None:
     assert FieldSpec(type="kana").normalize(raw) == clean
+
+
+def test_kana_max_length_counts_the_converted_katakana() -> None:
+    spec = FieldSpec(type="kana", max_length=4)
+    assert spec.normalize("ﾀﾞｲｽｹ") == "ダイスケ"  # 5 characters as typed, 4 as katakana
+    assert "4文字以内" in reason(spec, "やまだ たろう")
 
 
 def test_kana_refuses_kanji_and_quotes_the_value() -> None:
@@ -223,6 +229,13 @@ def test_empty_values_required_or_optional(spec: FieldSpec, raw: object) -> None
         ({"type": "integer", "length": 4}, "length needs digits"),
         ({"type": "choice", "choices": ["A"], "aliases": {"a": "B"}}, "alias target"),
         ({"type": "text", "aliases": {"a": "A"}}, "aliases need choices"),
+        # an option the type would silently ignore is refused
+        ({"type": "text", "choices": ["A"]}, "choices needs choice"),
+        ({"type": "text", "unit": "時間"}, "unit needs number or integer"),
+        ({"type": "date", "min": 1}, "min needs number or integer"),
+        ({"type": "digits", "max": 9}, "max needs number or integer"),
+        ({"type": "date", "max_length": 10}, "max_length needs text or kana"),
+        ({"type": "integer", "min": 10, "max": 1}, "min is above max"),
         ({"type": "digits", "length": 0}, "greater_than_equal"),
         ({"type": "txt"}, "literal_error"),
         ({"typ": "text"}, "extra_forbidden"),
@@ -236,11 +249,20 @@ def test_field_spec_validation(options: dict[str, object], expected: str) -> Non
     assert expected in errors[0]["msg"] or expected == errors[0]["type"]
 
 
+def test_options_that_fit_their_type_are_accepted() -> None:
+    FieldSpec(type="integer", unit="時間", min=1, max=1)
+    FieldSpec(type="number", min=0.5)
+    FieldSpec(type="kana", max_length=20)
+    FieldSpec(type="choice", choices=["A"], aliases={"a": "A"})
+
+
 def test_choice_validation_messages_are_japanese_first() -> None:
     with pytest.raises(ValidationError, match="type: choice には choices を書いてください"):
         FieldSpec(type="choice")
     with pytest.raises(ValidationError, match=r"aliases の行き先が choices にありません: \['B'\]"):
         FieldSpec(type="choice", choices=["A"], aliases={"a": "B"})
+    with pytest.raises(ValidationError, match="unit は type: number / integer でだけ使えます"):
+        FieldSpec(type="text", unit="時間")
 
 
 def test_headers_and_labels_default_to_the_field_name_and_accept_one_string() -> None:
@@ -369,6 +391,9 @@ def test_personal_holds_raw_and_clean_texts_of_pii_fields_only() -> None:
         "2026-04-01": "開始日",
         "2026/04/01": "開始日",
         "2026/4/1": "開始日",
+        "2026年4月1日": "開始日",
+        "令和8年4月1日": "開始日",
+        "R8.4.1": "開始日",
     }
 
 

@@ -84,7 +84,8 @@ def for_each(ctx: StepContext, args: ForEachArgs) -> None:
 
 class IfArgs(Args):
     condition: Expression
-    """An expression such as ``item.支給量 > 100`` or ``item.備考 != ''``."""
+    """An expression such as ``item.支給量 > 100``, or ``item.備考`` (true when not empty: an empty
+    optional field is ``none``, so ``item.備考 != ''`` would be true for it too)."""
     then: Annotated[list[Any], BLOCK] = Field(default_factory=list)
     else_: Annotated[list[Any], BLOCK] = Field(default_factory=list, alias="else")
 
@@ -96,7 +97,7 @@ def if_(ctx: StepContext, args: IfArgs) -> None:
     Example::
 
         - if:
-            condition: item.備考 != ''
+            condition: item.備考
             then:
               - browser.fill: {label: 備考, value: "{{ item.備考 }}"}
 

@@ -149,17 +149,16 @@ def steps_command(name: str | None) -> int:
     except UnknownNameError as exc:
         _err().print(str(exc), markup=False)
         return ExitCode.INVALID
+    from framework.console import arguments_table
+
     _out().print(f"[bold]{spec.name}[/]  ({spec.pack})")
-    _out().print(spec.doc, markup=False, highlight=False)
-    table = Table(title="引数 (arguments)")
-    for column in ("name", "type", "required", "default"):
-        table.add_column(column)
-    for field_name, info in spec.args.model_fields.items():
-        shown = info.alias or field_name
-        annotation = getattr(info.annotation, "__name__", str(info.annotation))
-        default = "" if info.is_required() else repr(info.get_default(call_default_factory=True))
-        table.add_row(shown, annotation, "yes" if info.is_required() else "", default)
-    _out().print(table)
+    _out().print(spec.doc, markup=False, highlight=False, soft_wrap=True)
+    if spec.shorthand:
+        _out().print(
+            f"短い書き方 (shorthand): `- {spec.name}: 値` は {spec.shorthand} を指定します",
+            markup=False,
+        )
+    _out().print(arguments_table(spec.args))
     return ExitCode.OK
 
 

@@ -175,5 +175,60 @@ def runs_table(records: Sequence[RunRecord]) -> Table:
     return table
 
 
+def type_name(annotation: Any) -> str:
+    """A step argument's type as a workflow author reads it."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    from framework.context import Target
+    from framework.templating import Expression, Template
+
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (typing.Union, types.UnionType):
+        return " / ".join(type_name(a) for a in args)
+    if origin is typing.Literal:
+        return " | ".join(str(a) for a in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return "ステップの並び (steps)"
+    if origin in (list, tuple):
+        return f"リスト (list of {type_name(args[0]) if args else 'values'})"
+    if origin is dict:
+        return f"名前: {type_name(args[1]) if len(args) > 1 else '値'} (mapping)"
+    names: dict[Any, str] = {
+        Template: "テキスト (text; {{ }} 可)",
+        Expression: "式 (expression)",
+        Target: "保存先 (results.名前 or a variable)",
+        bool: "true / false",
+        int: "整数 (integer)",
+        float: "数値 (number)",
+        str: "文字 (text)",
+    }
+    if annotation in names:
+        return names[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "要素の指定 (locator)" if annotation.__name__ == "Locator" else annotation.__name__
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def arguments_table(model: type[Any]) -> Table:
+    """The arguments of a step: name, type, required or default, and what it is for."""
+    table = Table(title="引数 (arguments)", show_lines=False)
+    for column in ("name", "type", "required / default", "説明 (description)"):
+        table.add_column(column, overflow="fold")
+    for field_name, info in model.model_fields.items():
+        if info.is_required():
+            need = "必須 (required)"
+        else:
+            default = info.get_default(call_default_factory=True)
+            need = "" if default in (None, [], {}) else repr(default)
+        table.add_row(
+            info.alias or field_name, type_name(info.annotation), need, info.description or ""
+        )
+    return table
+
+
 def dump_json(console: Console, value: Any) -> None:
     console.print_json(json.dumps(value, ensure_ascii=False, default=str))

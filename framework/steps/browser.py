@@ -54,7 +54,7 @@ class Locator(BaseModel):
     ``within:`` (another locator) searches only inside that element.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     label: Template | None = None
     role: Role | None = None
@@ -97,7 +97,7 @@ class Locator(BaseModel):
 
 
 class Timed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     timeout: float | None = Field(default=None, gt=0)
     """Seconds to wait for the element (default: the bot's browser timeout)."""
@@ -200,7 +200,9 @@ class GotoArgs(Timed):
 
 @step("browser.goto", shorthand="url")
 def goto(ctx: StepContext, args: GotoArgs) -> None:
-    """Open a page: ``- browser.goto: "{{ settings.target_url }}/login"``.
+    """ページを開く (open a page).
+
+    Open a page: ``- browser.goto: "{{ settings.target_url }}/login"``.
 
     The browser starts on the first browser step of a run. A page answering with an HTTP error
     (404 ページが見つかりません, 500, 503 混雑...) fails the step.
@@ -221,7 +223,9 @@ class FillArgs(ElementArgs):
 
 @step("browser.fill")
 def fill(ctx: StepContext, args: FillArgs) -> None:
-    """Type a value into a field, replacing what is there.
+    """入力欄に値を入力する (type a value into a field).
+
+    Type a value into a field, replacing what is there.
 
     ``- browser.fill: {label: 氏名, value: "{{ item.氏名 }}"}``. Date fields take the item's date
     as it is (2026-04-01).
@@ -239,7 +243,9 @@ class SelectArgs(ElementArgs):
 
 @step("browser.select")
 def select(ctx: StepContext, args: SelectArgs) -> None:
-    """Choose an option of a drop-down list.
+    """一覧（プルダウン）から選ぶ (choose an option of a drop-down list).
+
+    Choose an option of a drop-down list.
 
     ``- browser.select: {label: サービス種類, option: "{{ item.サービス種類 }}"}``
     """
@@ -259,7 +265,9 @@ class CheckArgs(ElementArgs):
 
 @step("browser.check")
 def check(ctx: StepContext, args: CheckArgs) -> None:
-    """Tick a checkbox or choose a radio button, found by its label.
+    """チェックボックス・ラジオボタンを選ぶ (tick a checkbox or choose a radio button).
+
+    Tick a checkbox or choose a radio button, found by its label.
 
     ``- browser.check: {label: "{{ item.障害支援区分 }}", exact: true}`` chooses the radio
     button labelled with the item's value. ``checked: false`` clears a checkbox.
@@ -270,7 +278,10 @@ def check(ctx: StepContext, args: CheckArgs) -> None:
 
 @step("browser.click")
 def click(ctx: StepContext, args: ElementArgs) -> None:
-    """Click a button or link: ``- browser.click: {role: button, name: 確認画面へ}``."""
+    """ボタンやリンクを押す (click a button or link).
+
+    Click a button or link: ``- browser.click: {role: button, name: 確認画面へ}``.
+    """
     target = resolve(ctx, args)
     _run(args.describe(), lambda: target.click(timeout=_ms(ctx, args)), ctx)
 
@@ -282,7 +293,10 @@ class PressArgs(ElementArgs):
 
 @step("browser.press")
 def press(ctx: StepContext, args: PressArgs) -> None:
-    """Press a key in a field: ``- browser.press: {label: 受給者番号, key: Enter}``."""
+    """キーを押す (press a key in a field).
+
+    Press a key in a field: ``- browser.press: {label: 受給者番号, key: Enter}``.
+    """
     target = resolve(ctx, args)
     _run(args.describe(), lambda: target.press(args.key, timeout=_ms(ctx, args)), ctx)
 
@@ -321,7 +335,9 @@ def _refusal_text(locator: PwLocator) -> str:
 
 @step("browser.wait_for")
 def wait_for(ctx: StepContext, args: WaitArgs) -> None:
-    """Wait for a page to show something, and recognise when the system refused the item.
+    """画面の表示を待ち、システムの拒否を見分ける (wait for the page; recognise a refusal).
+
+    Wait for a page to show something, and recognise when the system refused the item.
 
     Example: after clicking 登録する, either the completion page or an error message appears::
 
@@ -386,7 +402,9 @@ _READ_JS = (
 
 @step("browser.read")
 def read(ctx: StepContext, args: ReadArgs) -> None:
-    """Read a value from the page, e.g. the receipt number on the completion page.
+    """画面の値を読み取る (read a value from the page).
+
+    Read a value from the page, e.g. the receipt number on the completion page.
 
     ``- browser.read: {test_id: receipt-no, into: results.受付番号}``
     """
@@ -440,7 +458,9 @@ _TABLE_JS = """t => {
 
 @step("browser.read_table")
 def read_table(ctx: StepContext, args: ReadTableArgs) -> None:
-    """Read an HTML table into a list of rows (header → text), to collect data from a system.
+    """画面の表を読み取る (read an HTML table into rows).
+
+    Read an HTML table into a list of rows (header → text), to collect data from a system.
 
     ``- browser.read_table: {css: table, into: rows}`` then ``for_each`` over ``rows`` or
     ``excel.write_rows`` to save them into a workbook.
@@ -451,7 +471,7 @@ def read_table(ctx: StepContext, args: ReadTableArgs) -> None:
 
 
 class ScreenshotArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     path: Template
     """File name in the run folder, e.g. ``"screens/{{ item.受付番号 }}.png"``."""
@@ -460,7 +480,10 @@ class ScreenshotArgs(BaseModel):
 
 @step("browser.screenshot", shorthand="path")
 def screenshot(ctx: StepContext, args: ScreenshotArgs) -> None:
-    """Save a picture of the page into the run folder (e.g. as evidence of a registration)."""
+    """画面を画像で保存する (save a screenshot into the run folder).
+
+    Save a picture of the page into the run folder (e.g. as evidence of a registration).
+    """
     path = ctx.output_path(ctx.render(args.path))
     _run(
         "スクリーンショット", lambda: ctx.page.screenshot(path=str(path), full_page=args.full_page)
@@ -474,7 +497,10 @@ class UploadArgs(ElementArgs):
 
 @step("browser.upload")
 def upload(ctx: StepContext, args: UploadArgs) -> None:
-    """Attach a file to a file field: ``- browser.upload: {label: 添付書類, file: ...}``."""
+    """ファイルを添付する (attach a file to a file field).
+
+    Attach a file to a file field: ``- browser.upload: {label: 添付書類, file: ...}``.
+    """
     path = ctx.input_path(ctx.render(args.file))
     if not path.is_file():
         raise ApplicationError(f"添付するファイルがありません: {path.name} (file not found)")
@@ -491,7 +517,9 @@ class DownloadArgs(ElementArgs):
 
 @step("browser.download")
 def download(ctx: StepContext, args: DownloadArgs) -> None:
-    """Click a link or button that downloads a file, and save it in the run folder.
+    """ファイルをダウンロードして保存する (download a file into the run folder).
+
+    Click a link or button that downloads a file, and save it in the run folder.
 
     ``- browser.download: {role: link, name: CSV出力, save_as: 一覧.csv, into: csv_path}``
     """

@@ -15,7 +15,7 @@ from framework.templating import Expression, Template, TemplateProblem
 
 
 class Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
 
 
 def _variable_name(name: str) -> str:
@@ -48,7 +48,9 @@ class ForEachArgs(Args):
 
 @step("for_each")
 def for_each(ctx: StepContext, args: ForEachArgs) -> None:
-    """Run ``steps`` once for every element of a list.
+    """リストの1つずつに同じ操作をする (run steps for every element of a list).
+
+    Run ``steps`` once for every element of a list.
 
     Example (write every row read from a page into a workbook)::
 
@@ -92,7 +94,9 @@ class IfArgs(Args):
 
 @step("if", shorthand="condition")
 def if_(ctx: StepContext, args: IfArgs) -> None:
-    """Run ``then`` when the condition is true, otherwise ``else``.
+    """条件によって操作を分ける (run then or else depending on a condition).
+
+    Run ``then`` when the condition is true, otherwise ``else``.
 
     Example::
 
@@ -123,7 +127,9 @@ class SetArgs(RootModel[dict[str, Template]]):
 
 @step("set")
 def set_(ctx: StepContext, args: SetArgs) -> None:
-    """Set variables for later steps: ``- set: {受付日: "{{ today | date('%Y/%m/%d') }}"}``.
+    """値に名前をつけて覚える (set variables for later steps).
+
+    Set variables for later steps: ``- set: {受付日: "{{ today | date('%Y/%m/%d') }}"}``.
 
     Values are text (templates are rendered now); later steps use them as ``{{ 受付日 }}``.
     """
@@ -148,7 +154,9 @@ class CallArgs(Args):
 
 @step("call", shorthand="workflow")
 def call(ctx: StepContext, args: CallArgs) -> None:
-    """Run the steps of another workflow file here, e.g. a shared login.
+    """ほかのワークフローを呼び出す (run another workflow file here).
+
+    Run the steps of another workflow file here, e.g. a shared login.
 
     ``- call: welfare_login.yaml`` lets many bots share one login workflow. The called workflow
     sees the same settings, credentials, item and variables, plus the names given in ``with``.
@@ -164,7 +172,9 @@ class LogArgs(Args):
 
 @step("log", shorthand="message")
 def log(ctx: StepContext, args: LogArgs) -> None:
-    """Write a message to the run's log: ``- log: "{{ item.受付番号 }} を処理しました"``.
+    """ログにメッセージを書く (write a message to the run's log).
+
+    Write a message to the run's log: ``- log: "{{ item.受付番号 }} を処理しました"``.
 
     Personal fields of the item are masked in the log whatever the message says.
     """
@@ -177,7 +187,9 @@ class FailArgs(Args):
 
 @step("fail", shorthand="message")
 def fail(ctx: StepContext, args: FailArgs) -> None:
-    """Refuse the current item with a message staff will read (a business exception).
+    """その申請を「登録不可」にする (refuse the current item with a message).
+
+    Refuse the current item with a message staff will read (a business exception).
 
     Use with ``when:`` for business rules the target system does not check itself::
 

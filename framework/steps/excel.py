@@ -47,7 +47,7 @@ _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 class ExcelOptions(BaseModel):
     """How a workflow reads items from workbooks (``items: {excel: {...}}``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     sheet: str | None = None
     """The worksheet name; default: the first visible sheet."""
@@ -390,7 +390,7 @@ def read_table(
 
 
 class ReadRowsArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     file: Template
     """The workbook; relative paths are relative to the bot's folder."""
@@ -411,7 +411,9 @@ def _as_application_error(exc: InvalidError) -> ApplicationError:
 
 @step("excel.read_rows")
 def read_rows(ctx: StepContext, args: ReadRowsArgs) -> None:
-    """Read every row of a sheet into a variable: a list of rows, each header → value.
+    """シートの行をすべて読み込む (read every row of a sheet).
+
+    Read every row of a sheet into a variable: a list of rows, each header → value.
 
     ``- excel.read_rows: {file: 台帳.xlsx, sheet: 一覧, into: ledger}`` then
     ``for_each: {items: ledger, as: row, ...}``. The workbook is not modified.
@@ -424,7 +426,7 @@ def read_rows(ctx: StepContext, args: ReadRowsArgs) -> None:
 
 
 class FindRowArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     file: Template
     sheet: str | None = None
@@ -468,7 +470,9 @@ def _table_header(rows: Sequence[Mapping[str, object]], header: str, shown: str)
 
 @step("excel.find_row")
 def find_row(ctx: StepContext, args: FindRowArgs) -> None:
-    """Find the row of another workbook that matches the item, to cross-check two sources.
+    """別のブックから一致する行を探す (find the matching row of another workbook).
+
+    Find the row of another workbook that matches the item, to cross-check two sources.
 
     Example: compare the application with the ledger::
 
@@ -508,7 +512,7 @@ def find_row(ctx: StepContext, args: FindRowArgs) -> None:
 
 
 class WriteRowsArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     file: Template
     """The new workbook, in the run folder unless the path is absolute."""
@@ -529,7 +533,9 @@ def _write_header(ws: Worksheet, headers: Sequence[str]) -> None:
 
 @step("excel.write_rows")
 def write_rows(ctx: StepContext, args: WriteRowsArgs) -> None:
-    """Write a list of rows into a new workbook (e.g. a list collected from a web system).
+    """行の一覧を新しいブックに書く (write rows into a new workbook).
+
+    Write a list of rows into a new workbook (e.g. a list collected from a web system).
 
     ``- excel.write_rows: {file: 申請一覧_{{ run.date }}.xlsx, rows: rows}``
     """
@@ -548,7 +554,7 @@ def write_rows(ctx: StepContext, args: WriteRowsArgs) -> None:
 
 
 class AppendRowArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     file: Template
     """The workbook to build, in the run folder unless absolute; created on first use."""
@@ -559,7 +565,9 @@ class AppendRowArgs(BaseModel):
 
 @step("excel.append_row")
 def append_row(ctx: StepContext, args: AppendRowArgs) -> None:
-    """Add one row to a workbook the run builds up (saved when the run ends).
+    """ブックに1行追加する (add a row to a workbook the run builds).
+
+    Add one row to a workbook the run builds up (saved when the run ends).
 
     ``- excel.append_row: {file: 通知一覧.xlsx, values: {受付番号: "{{ results.受付番号 }}"}}``
     """
@@ -584,7 +592,7 @@ def append_row(ctx: StepContext, args: AppendRowArgs) -> None:
 
 
 class FillTemplateArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     template: Template
     """The template workbook (e.g. a notice form); relative to the bot's folder. Not modified."""
@@ -621,7 +629,9 @@ def _template_cell(ws: Worksheet, ref: str) -> Cell:
 
 @step("excel.fill_template")
 def fill_template(ctx: StepContext, args: FillTemplateArgs) -> None:
-    """Fill cells of a template workbook and save a copy (notices, cover letters).
+    """ひな形のセルに書き込んで保存する (fill a template workbook, save a copy).
+
+    Fill cells of a template workbook and save a copy (notices, cover letters).
 
     ``- excel.fill_template: {template: 決定通知書.xlsx, save_as: "通知/{{ item.受給者番号 }}.xlsx",
     cells: {B3: "{{ item.氏名 }} 様", F2: "{{ today | wareki }}"}}``. Formatting, print settings

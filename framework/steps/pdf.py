@@ -309,7 +309,7 @@ def read_tables(path: Path) -> list[list[list[str]]]:
 class PdfOptions(BaseModel):
     """How a workflow reads items from PDF forms (``items: {pdf: {}}``); no options yet."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class PdfReader:
@@ -372,7 +372,7 @@ SOURCE = SourceSpec(
 
 
 class ReadFieldsArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     file: Template
     """The PDF; relative paths are relative to the bot's folder."""
@@ -387,7 +387,9 @@ def _pdf_path(ctx: StepContext, template: Template) -> Path:
 
 @step("pdf.read_fields")
 def read_fields(ctx: StepContext, args: ReadFieldsArgs) -> None:
-    """Read label/value fields of a PDF form into a variable (raw text, not normalised).
+    """PDF の項目を読み取る (read label/value fields of a PDF form).
+
+    Read label/value fields of a PDF form into a variable (raw text, not normalised).
 
     ``- pdf.read_fields: {file: "{{ entry }}", labels: [氏名, 受給者番号], into: form}``
     """
@@ -398,7 +400,7 @@ def read_fields(ctx: StepContext, args: ReadFieldsArgs) -> None:
 
 
 class ReadTablesArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     file: Template
     into: Target
@@ -407,7 +409,10 @@ class ReadTablesArgs(BaseModel):
 
 @step("pdf.read_tables")
 def read_pdf_tables(ctx: StepContext, args: ReadTablesArgs) -> None:
-    """Read every ruled table of a PDF into a variable (e.g. a list attached to a form)."""
+    """PDF の表を読み取る (read the ruled tables of a PDF).
+
+    Read every ruled table of a PDF into a variable (e.g. a list attached to a form).
+    """
     try:
         ctx.store(args.into, read_tables(_pdf_path(ctx, args.file)))
     except PdfReadError as exc:

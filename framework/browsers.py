@@ -166,6 +166,7 @@ class BrowserSession:
         self._browser: Browser | None = browser
         self._context: BrowserContext | None = None
         self._page: Page | None = None
+        self._crashed = False
         self.document_status: int | None = None
         """HTTP status of the page shown (its last main-frame document response), if known."""
 
@@ -212,6 +213,8 @@ class BrowserSession:
         self._context.set_default_navigation_timeout(max(self.options.timeout_ms, 30_000))
         page = self._context.new_page()
         page.on("response", self._note_response)
+        page.on("crash", self._note_crash)
+        self._crashed = False
         self._page = page
         self.document_status = None
 
@@ -223,6 +226,23 @@ class BrowserSession:
                 self.document_status = response.status
         except Exception:  # e.g. a service worker's response has no frame: not a page
             pass
+
+    def healthy(self) -> bool:
+        """False when the page crashed or was closed, or the browser is gone: reset() then."""
+        if self._page is None:
+            return True
+        try:
+            return (
+                not self._page.is_closed()
+                and self._browser is not None
+                and self._browser.is_connected()
+                and not self._crashed
+            )
+        except Exception:
+            return False
+
+    def _note_crash(self, page: Page) -> None:
+        self._crashed = True
 
     def reset(self) -> None:
         """Throw away the page and cookies (a broken or logged-out session); keep the browser."""

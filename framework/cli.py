@@ -214,8 +214,10 @@ def run_bot(
     trigger: str = "cli",
     credentials: dict[str, dict[str, str]] | None = None,
     as_json: bool = False,
+    rerun_of: str | None = None,
 ) -> int:
     """Run a bot with progress and a summary; the shared path of ``rpa run`` and ``rpa demo``."""
+    from framework.botlock import AlreadyRunningError
     from framework.console import ProgressReporter, dump_json, print_result
     from framework.home import Home
     from framework.registry import Registry
@@ -224,6 +226,12 @@ def run_bot(
 
     project = _project()
     home = Home.locate(project.root)
+    if rerun_of is not None:
+        earlier = _earlier_run(home, rerun_of, bot)
+        if isinstance(earlier, int):
+            return earlier
+        if input_path is None and earlier:
+            input_path = Path(earlier)
     request = RunRequest(
         bot=bot,
         input=input_path,
@@ -232,6 +240,7 @@ def run_bot(
         dry_run=dry_run,
         browser=_browser_options(headed),
         credentials=credentials,
+        rerun_of=rerun_of,
     )
     reporter = ProgressReporter(_err())
     runner = Runner(project, home, Registry.default(), None, reporter)
@@ -244,6 +253,9 @@ def run_bot(
     try:
         with reporter:
             result = runner.execute(prepared, request)
+    except AlreadyRunningError as exc:
+        _err().print(str(exc), markup=False, highlight=False)
+        return ExitCode.ALREADY_RUNNING
     finally:
         if runner.runlog is not None:
             runner.runlog.close()
@@ -270,6 +282,30 @@ def run_bot(
     return int(result.exit_code)
 
 
+def _earlier_run(home: Any, run_id: str, bot: str) -> str | int:
+    """The input of an earlier run of ``bot`` for --rerun-failed, or an exit code on error."""
+    from framework.runlog import SqliteRunLog
+
+    problem = ""
+    record = None
+    if home.runlog_path.exists():
+        runlog = SqliteRunLog(home.runlog_path)
+        try:
+            record = runlog.get_run(run_id)
+        finally:
+            runlog.close()
+    if record is None:
+        problem = f"実行 {run_id} が見つかりません。rpa runs で番号を確認してください (no such run)"
+    elif record.bot_id != bot:
+        problem = (
+            f"実行 {run_id} はボット {record.bot_id} の実行です (that run belongs to another bot)"
+        )
+    if problem:
+        return _fail([Problem("--rerun-failed", 0, 0, run_id, problem)])
+    assert record is not None
+    return record.input or ""
+
+
 @app.command("run")
 @click.argument("bot")
 @click.option(
@@ -289,6 +325,12 @@ def run_bot(
     hidden=True,
 )
 @click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力 (print JSON)")
+@click.option(
+    "--rerun-failed",
+    "rerun_of",
+    metavar="RUN_ID",
+    help="その実行で登録できなかった申請だけをやり直す (repeat only the failed items of a run)",
+)
 def run_command(
     bot: str,
     input_path: Path | None,
@@ -297,8 +339,14 @@ def run_command(
     dry_run: bool,
     trigger: str,
     as_json: bool,
+    rerun_of: str | None,
 ) -> int:
-    """ボットを実行する (run a bot; BOT is an id from `rpa bots`)."""
+    """ボットを実行する (run a bot; BOT is an id from `rpa bots`).
+
+    Items already entered by earlier runs of the bot are skipped (matched by the workflow's
+    key). Exit codes: 0 all done, 1 some items need a person, 2 invalid (nothing run),
+    3 aborted, 4 the bot is already running.
+    """
     return run_bot(
         bot,
         input_path=input_path,
@@ -307,7 +355,37 @@ def run_command(
         dry_run=dry_run,
         trigger=trigger,
         as_json=as_json,
+        rerun_of=rerun_of,
     )
+
+
+@app.command("stop")
+@click.argument("bot")
+def stop_command(bot: str) -> int:
+    """実行中のボットを止める (ask a running bot to stop after the current item)."""
+    import json as jsonlib
+
+    from framework.home import Home
+    from framework.stopping import request_stop
+
+    home = Home.locate(_project().root)
+    info = home.root / "locks" / f"{bot}.json"
+    try:
+        holder = jsonlib.loads(info.read_text(encoding="utf-8"))
+        run_dir = home.run_dir(str(holder["run_id"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        _out().print(f"ボット {bot} は実行中ではありません (not running)", markup=False)
+        return ExitCode.OK
+    if not run_dir.is_dir():
+        _out().print(f"ボット {bot} は実行中ではありません (not running)", markup=False)
+        return ExitCode.OK
+    request_stop(run_dir)
+    _out().print(
+        f"停止を指示しました: run {holder['run_id']}（今の申請を終えてから止まります）"
+        " (stop requested)",
+        markup=False,
+    )
+    return ExitCode.OK
 
 
 @app.command("runs")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from framework.browsers import BrowserSession
     from framework.items import Item
+    from framework.locator import Locator
     from framework.model import StepCall, Workflow
 
 T = TypeVar("T")
@@ -101,6 +102,14 @@ class RunInfo:
         }
 
 
+@dataclass(frozen=True)
+class PageMarkers:
+    """What the workflow says a busy page and a logged-out page look like (may be None)."""
+
+    busy: Locator | None = None
+    expired: Locator | None = None
+
+
 class Executor(Protocol):
     """The part of the runner a context needs to run nested steps."""
 
@@ -119,6 +128,7 @@ class StepContext:
     log: Logger
     executor: Executor
     browser_session: BrowserSession
+    markers: PageMarkers = field(default_factory=PageMarkers)
     item: Item | None = None
     variables: dict[str, object] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
@@ -176,6 +186,12 @@ class StepContext:
     def page(self) -> Page:
         """The browser page; the browser is started the first time a step asks for it."""
         return self.browser_session.page()
+
+    def page_shows(self, locator: Locator) -> bool:
+        """Whether the current page shows this element now (no waiting)."""
+        from framework.locator import resolve
+
+        return bool(resolve(self, locator).first.is_visible())
 
     def resource(self, key: str, factory: Callable[[], T], close: Callable[[T], None]) -> T:
         """A per-run object (an output workbook, say), created once and closed at the end."""

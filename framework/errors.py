@@ -116,12 +116,22 @@ class BusinessError(KakariError):
 class ApplicationError(KakariError):
     """A technical failure while working on an item (timeout, crash, unexpected page).
 
-    Unlike a business error, trying again may succeed.
+    ``transient`` marks failures that may go away when tried again (a timeout, a busy or 5xx
+    page, a crashed page); the runner retries those. A wrong cell address or a missing file is
+    not transient: trying again cannot help.
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, transient: bool = False) -> None:
         self.reason = message
+        self.transient = transient
         super().__init__(message)
+
+
+class SessionExpiredError(ApplicationError):
+    """The target system logged us out (its login page is showing)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=True)
 
 
 class StepFailedError(KakariError):

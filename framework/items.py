@@ -276,16 +276,19 @@ def normalize_row(raw: RawRow, spec: ItemsSpec, seq: int) -> Item:
     """Normalise every field of a raw row; problems make the item a bad-input item.
 
     A field the reader already found a problem with (a #REF! cell, a label missing from a PDF)
-    is not normalised again, so it is reported once, for what is really wrong with it.
+    is not normalised again, so it is reported once, for what is really wrong with it. Nor is a
+    field the reader has no value for because it could not read the item at all (a scanned PDF):
+    "required value is empty" for every field would hide the one real reason.
     """
     item = Item(seq=seq, source=raw.source, row=raw.row, values={})
     item.problems.extend(raw.problems)
     flagged = {p.field for p in raw.problems if isinstance(p, FieldProblem)}
+    unread = any(not isinstance(p, FieldProblem) for p in raw.problems)
     for name, fspec in spec.fields.items():
         value = raw.values.get(name)
         if fspec.pii:
             item.personal.update(dict.fromkeys(_personal_texts(value), name))
-        if name in flagged:
+        if name in flagged or (unread and name not in raw.values):
             item.values[name] = None
             continue
         try:

@@ -20,32 +20,25 @@ from typing import Any
 from pydantic import BaseModel, RootModel
 
 from framework.context import RESERVED_NAMES, Target
-from framework.errors import InvalidError, Problem, unknown_name
+from framework.errors import InvalidError, Problem, SourcePos, unknown_name
 from framework.items import FieldSpec, ItemsSpec
-from framework.model import Bot, BotManifest, StepCall, StepOptions, Workflow, WorkflowFile
+from framework.model import (
+    Bot,
+    BotManifest,
+    Check,
+    RetryPolicy,
+    StepCall,
+    StepOptions,
+    Workflow,
+    WorkflowFile,
+)
 from framework.pydantic_yaml import validate_at
-from framework.registry import Registry, UnknownNameError
-from framework.templating import ENVIRONMENT, Expression, Template
+from framework.registry import Registry, StepBlock, UnknownNameError, block_fields
+from framework.templating import ENVIRONMENT, Expression, Template, TemplateProblem
 from framework.yamlio import PathKey, YamlDoc, load_yaml
 
 STEP_OPTION_KEYS = frozenset(StepOptions.model_fields)
 JINJA_GLOBALS = frozenset(ENVIRONMENT.globals)
-
-
-class StepBlock:
-    """Marker for an argument that holds nested steps: ``then: Annotated[list[Any], BLOCK]``."""
-
-
-BLOCK = StepBlock()
-
-
-def block_fields(model: type[BaseModel]) -> list[tuple[str, str]]:
-    """The arguments of a step model that hold nested step lists: (attribute, key in YAML)."""
-    return [
-        (name, info.alias or name)
-        for name, info in model.model_fields.items()
-        if any(isinstance(m, StepBlock) for m in info.metadata)
-    ]
 
 
 class Project:
@@ -267,15 +260,26 @@ def _parse_step(st: _Loading, doc: YamlDoc, path: PathKey, entry: Any) -> StepCa
     args = validate_at(doc, step_path, spec.args, raw_args, st.problems)
     if args is None or options is None:
         return None
-    call = StepCall(
+    if options.commit and options.retry is not None:
+        st.problems.append(
+            doc.problem(
+                (*path, "retry"),
+                "commit のステップは retry できません（二重登録のおそれ）。item 全体の retry と"
+                " check を使ってください (a commit step cannot be retried in place)",
+                prefer_key=True,
+            )
+        )
+        return None
+    return StepCall(
         spec=spec,
         args=args,
         pos=doc.pos(path),
         path=path,
         title=options.name,
         when=options.when,
+        commit=options.commit,
+        retry=options.retry,
     )
-    return call
 
 
 def _workflow_doc(st: _Loading, path: Path) -> YamlDoc | None:
@@ -305,12 +309,14 @@ def _load_workflow(st: _Loading, path: Path, stack: tuple[Path, ...] = ()) -> Wo
         )
         st.cache[path] = None
         return None
+    sections = ("setup", "steps", "teardown")
     top = validate_at(
         doc,
         (),
         WorkflowFile,
-        {k: v for k, v in doc.data.items() if k not in ("setup", "steps", "teardown")}
-        | {k: [] for k in ("setup", "steps", "teardown") if k in doc.data},
+        {k: v for k, v in doc.data.items() if k not in (*sections, "check")}
+        | {k: [] for k in sections if k in doc.data}
+        | ({"check": {}} if "check" in doc.data else {}),
         st.problems,
     )
     items = None
@@ -327,13 +333,66 @@ def _load_workflow(st: _Loading, path: Path, stack: tuple[Path, ...] = ()) -> Wo
         setup=_parse_steps(st, doc, ("setup",), doc.data.get("setup")),
         steps=_parse_steps(st, doc, ("steps",), doc.data.get("steps")),
         teardown=_parse_steps(st, doc, ("teardown",), doc.data.get("teardown")),
+        retry=top.retry if top else RetryPolicy(),
+        session=top.session if top else None,
+        check=_parse_check(st, doc, doc.data["check"]) if "check" in doc.data else None,
     )
+    if workflow.check is not None and items is None and "items" not in doc.data:
+        st.problems.append(
+            doc.problem(
+                ("check",), "check は items のあるワークフローで使います (check needs items)"
+            )
+        )
     written = any(doc.data.get(k) for k in ("setup", "steps", "teardown"))
     if not written and top is not None:
         st.problems.append(doc.problem((), "steps が空です (the workflow has no steps)"))
     st.cache[path] = workflow
     _resolve_calls(st, doc, workflow, (*stack, path))
+    if workflow.session is not None:
+        workflow.session_restore = _resolve_workflow(
+            st,
+            workflow.path.parent / workflow.session.restore,
+            doc.pos(("session", "restore")),
+            "session.restore",
+            (*stack, path),
+        )
     return workflow
+
+
+def _parse_check(st: _Loading, doc: YamlDoc, raw: Any) -> Check | None:
+    """``check: {steps: [...], entered: <expression>}``."""
+    if not isinstance(raw, dict):
+        st.problems.append(
+            doc.problem(
+                ("check",), "check は steps と entered を書いてください (expected a mapping)"
+            )
+        )
+        return None
+    unknown = [k for k in raw if k not in ("steps", "entered")]
+    for key in unknown:
+        st.problems.append(
+            doc.problem(
+                ("check", key),
+                unknown_name("項目", "field", key, ["steps", "entered"]),
+                prefer_key=True,
+            )
+        )
+    steps = _parse_steps(st, doc, ("check", "steps"), raw.get("steps"))
+    if "entered" not in raw:
+        st.problems.append(
+            doc.problem(
+                ("check",),
+                "entered（登録済みかどうかを判定する式）を書いてください (entered is required)",
+                prefer_key=True,
+            )
+        )
+        return None
+    try:
+        entered = Expression(str(raw["entered"]))
+    except TemplateProblem as exc:
+        st.problems.append(doc.problem(("check", "entered"), str(exc)))
+        return None
+    return None if unknown else Check(steps=steps, entered=entered)
 
 
 def _all_calls(steps: Sequence[StepCall]) -> Iterator[StepCall]:
@@ -348,35 +407,46 @@ def _resolve_calls(st: _Loading, doc: YamlDoc, workflow: Workflow, stack: tuple[
         target_name = getattr(call.args, "workflow", None)
         if call.spec.name != "call" or not isinstance(target_name, str):
             continue
-        target = (workflow.path.parent / target_name).resolve()
-        where = f"{call.where}.call.workflow"
-        if target in stack:
-            chain = " → ".join(st.project.shown(p) for p in (*stack, target))
-            st.problems.append(
-                Problem.at(call.pos, where, f"呼び出しが循環しています: {chain} (call cycle)")
+        call.args._target = _resolve_workflow(  # type: ignore[attr-defined]
+            st,
+            workflow.path.parent / target_name,
+            call.pos,
+            f"{call.where}.call.workflow",
+            stack,
+        )
+
+
+def _resolve_workflow(
+    st: _Loading, target: Path, pos: SourcePos, where: str, stack: tuple[Path, ...]
+) -> Workflow | None:
+    """Load a workflow another one runs (``call``, ``session.restore``): no cycles, no items."""
+    target = target.resolve()
+    if target in stack:
+        chain = " → ".join(st.project.shown(p) for p in (*stack, target))
+        st.problems.append(
+            Problem.at(pos, where, f"呼び出しが循環しています: {chain} (call cycle)")
+        )
+        return None
+    if not target.exists():
+        st.problems.append(
+            Problem.at(
+                pos,
+                where,
+                f"呼び出すワークフローが見つかりません: {st.project.shown(target)}"
+                " (called workflow not found)",
             )
-            continue
-        if not target.exists():
-            st.problems.append(
-                Problem.at(
-                    call.pos,
-                    where,
-                    f"呼び出すワークフローが見つかりません: {st.project.shown(target)}"
-                    " (called workflow not found)",
-                )
+        )
+        return None
+    callee = _load_workflow(st, target, stack)
+    if callee is not None and callee.items is not None:
+        st.problems.append(
+            Problem.at(
+                pos,
+                where,
+                "呼び出されるワークフローには items を書けません (a called workflow has no items)",
             )
-            continue
-        callee = _load_workflow(st, target, stack)
-        if callee is not None and callee.items is not None:
-            st.problems.append(
-                Problem.at(
-                    call.pos,
-                    where,
-                    "呼び出されるワークフローには items を書けません"
-                    " (a called workflow has no items)",
-                )
-            )
-        call.args._target = callee  # type: ignore[attr-defined]
+        )
+    return callee
 
 
 # -- pass 4: names ---------------------------------------------------------------------------
@@ -395,7 +465,9 @@ def _values(obj: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
             yield from _values(getattr(obj, name), (*path, info.alias or name))
     elif isinstance(obj, dict):
         for key, value in obj.items():
-            yield from _values(value, (*path, key))
+            if isinstance(key, Target):  # a mapping whose keys say where values go (`set`)
+                yield (*path, key.text), key
+            yield from _values(value, (*path, key.text if isinstance(key, Target) else key))
     elif isinstance(obj, list | tuple):
         for index, value in enumerate(obj):
             yield from _values(value, (*path, index))
@@ -519,6 +591,15 @@ def _check_names(st: _Loading, workflow: Workflow, names: Names) -> None:
         per_item = after_setup
     after_steps = _check_steps(st, doc, workflow.steps, per_item, seen)
     _check_steps(st, doc, workflow.teardown, replace(after_steps, in_item=False, item=None), seen)
+    if workflow.check is not None:
+        after_check = _check_steps(st, doc, workflow.check.steps, per_item, seen)
+        path: PathKey = ("check", "entered")
+        st.problems.extend(_check_reference(doc, path, workflow.check.entered, after_check))
+    restore = workflow.session_restore
+    if restore is not None and restore.items is None:
+        restore_doc = st.docs[restore.path]
+        for section in (restore.setup, restore.steps, restore.teardown):
+            _check_steps(st, restore_doc, section, outer, seen)
 
 
 # -- public API ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ everywhere (``extra="forbid"``) so a typo is reported rather than ignored.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from framework.errors import SourcePos
+from framework.locator import Locator
 from framework.templating import Expression
 from framework.yamlio import PathKey, format_path
 
@@ -82,6 +84,43 @@ class BotManifest(Strict):
         return value
 
 
+class RetryPolicy(Strict):
+    """``retry:`` - how an item is tried again after a transient failure.
+
+    Transient: a timeout, a page answering 5xx, a page the workflow marks as busy
+    (``busy_if``), a crashed page. The item is repeated from its first step after a pause that
+    doubles each time (with random jitter), unless its ``commit`` step had already started: then
+    the workflow's ``check`` decides, or the item is reported as 要確認 (needs review).
+    Refusals by the system (business errors) are never retried.
+    """
+
+    attempts: int = Field(default=3, ge=1, le=20)
+    """Tries per item, the first included (1 = never retry)."""
+    delay: float = Field(default=2.0, ge=0, le=600)
+    """Seconds before the second try; doubled for each further try."""
+    max_delay: float = Field(default=60.0, ge=0, le=3600)
+    busy_if: Locator | None = None
+    """What a busy page shows, e.g. ``{text: 混雑しています}``: such a page is retried later."""
+
+
+class SessionPolicy(Strict):
+    """``session:`` - recognise a logged-out page and log in again."""
+
+    expired_if: Locator
+    """What shows when the session has ended, e.g. ``{role: button, name: ログイン}``."""
+    restore: str = Field(min_length=1)
+    """The workflow that logs in again (usually the same one ``setup`` calls)."""
+    attempts: int = Field(default=3, ge=1, le=20)
+    """Re-logins per item before it is reported as failed."""
+
+
+class StepRetry(Strict):
+    """``retry:`` on one step: try that step again in place after a transient failure."""
+
+    attempts: int = Field(default=3, ge=1, le=20)
+    delay: float = Field(default=1.0, ge=0, le=600)
+
+
 class WorkflowFile(Strict):
     """The top level of a workflow file (steps are checked separately, each by its own model)."""
 
@@ -95,6 +134,11 @@ class WorkflowFile(Strict):
     """Steps for each item; when there are no items, they run once."""
     teardown: list[Any] = Field(default_factory=list)
     """Steps that run once at the end, even when earlier steps failed."""
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    session: SessionPolicy | None = None
+    check: dict[str, Any] | None = None
+    """``check: {steps: [...], entered: <expression>}``: finds out whether an item whose
+    registration was interrupted did reach the system (checked separately, like steps)."""
 
 
 class StepOptions(Strict):
@@ -104,6 +148,11 @@ class StepOptions(Strict):
     """A short description shown in logs."""
     when: Expression | None = None
     """Run the step only if this expression is true, e.g. ``when: item.支給量 > 100``."""
+    commit: bool = False
+    """This step changes the target system (e.g. the click on 登録する). The item is recorded
+    as in progress before it runs, so an interrupted registration is never repeated blindly."""
+    retry: StepRetry | None = None
+    """Try this step again in place after a transient failure (not allowed with ``commit``)."""
 
 
 @dataclass
@@ -117,6 +166,8 @@ class StepCall:
     """The step's path in its file, e.g. ``("steps", 3)``."""
     title: str | None = None
     when: Expression | None = None
+    commit: bool = False
+    retry: StepRetry | None = None
 
     @property
     def where(self) -> str:
@@ -139,6 +190,34 @@ class Workflow:
     setup: list[StepCall] = field(default_factory=list)
     steps: list[StepCall] = field(default_factory=list)
     teardown: list[StepCall] = field(default_factory=list)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    session: SessionPolicy | None = None
+    session_restore: Workflow | None = None
+    """The loaded ``session.restore`` workflow."""
+    check: Check | None = None
+
+    @property
+    def commits(self) -> bool:
+        """Whether a per-item step is marked ``commit`` (else every step counts as one)."""
+        return any(call.commit for call in walk_steps(self.steps))
+
+
+def walk_steps(steps: list[StepCall]) -> Iterator[StepCall]:
+    """Every step, nested ones (``then``, ``else``, ``for_each``) included, in order."""
+    from framework.registry import block_fields
+
+    for call in steps:
+        yield call
+        for attr, _key in block_fields(call.spec.args):
+            yield from walk_steps(getattr(call.args, attr))
+
+
+@dataclass
+class Check:
+    """``check:`` - steps that look up an item in the target system, and the verdict."""
+
+    steps: list[StepCall]
+    entered: Expression
 
 
 @dataclass

@@ -21,6 +21,9 @@ class ItemStatus(StrEnum):
     """The input row could not be read or normalised; nothing was sent."""
     SKIPPED = "skipped"
     """Not processed in this run (e.g. already done earlier)."""
+    NEEDS_REVIEW = "needs_review"
+    """It may or may not have been entered (a run died while registering it, and the workflow
+    has no ``check`` to find out): a person must look; it is never re-entered silently."""
 
     @property
     def label(self) -> str:
@@ -29,7 +32,12 @@ class ItemStatus(StrEnum):
 
     @property
     def needs_attention(self) -> bool:
-        return self in (ItemStatus.BUSINESS_ERROR, ItemStatus.SYSTEM_ERROR, ItemStatus.BAD_INPUT)
+        return self in (
+            ItemStatus.BUSINESS_ERROR,
+            ItemStatus.SYSTEM_ERROR,
+            ItemStatus.BAD_INPUT,
+            ItemStatus.NEEDS_REVIEW,
+        )
 
 
 _LABELS = {
@@ -40,6 +48,7 @@ _LABELS = {
     ItemStatus.SYSTEM_ERROR: "システムエラー",
     ItemStatus.BAD_INPUT: "入力不備",
     ItemStatus.SKIPPED: "スキップ",
+    ItemStatus.NEEDS_REVIEW: "要確認",
 }
 
 
@@ -68,6 +77,8 @@ class ExitCode(IntEnum):
     """The bot, workflow, settings, credentials or input are invalid: nothing was run."""
     ABORTED = 3
     """The run stopped before the end."""
+    ALREADY_RUNNING = 4
+    """The same bot is already running (on this PC): this start was refused, nothing was run."""
 
 
 @dataclass
@@ -81,3 +92,5 @@ class ItemOutcome:
     message: str = ""
     results: dict[str, str] = field(default_factory=dict)
     screenshot: str | None = None
+    key: str = ""
+    """The item's key values in clear (for staff workbooks only; never logged)."""

@@ -35,6 +35,22 @@ StepFunc = Callable[["StepContext", Any], None]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class StepBlock:
+    """Marker for an argument that holds nested steps: ``then: Annotated[list[Any], BLOCK]``."""
+
+
+BLOCK = StepBlock()
+
+
+def block_fields(model: type[BaseModel]) -> list[tuple[str, str]]:
+    """The arguments of a step model that hold nested step lists: (attribute, key in YAML)."""
+    return [
+        (name, info.alias or name)
+        for name, info in model.model_fields.items()
+        if any(isinstance(m, StepBlock) for m in info.metadata)
+    ]
+
+
 @dataclass(frozen=True)
 class StepSpec:
     """What the registry knows about one step."""

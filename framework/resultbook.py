@@ -19,6 +19,7 @@ from framework.outcome import ItemOutcome, ItemStatus
 
 STATUS_FILLS = {
     ItemStatus.DONE: "E2EFDA",
+    ItemStatus.NEEDS_REVIEW: "F4B084",
     ItemStatus.BUSINESS_ERROR: "FCE4D6",
     ItemStatus.SYSTEM_ERROR: "F8CBAD",
     ItemStatus.BAD_INPUT: "FFF2CC",
@@ -80,6 +81,71 @@ def write_result_list(outcomes: Sequence[ItemOutcome], path: Path) -> Path:
     ws.auto_filter.ref = ws.dimensions
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_exception_report(outcomes: Sequence[ItemOutcome], path: Path) -> Path:
+    """Write ``exceptions.xlsx``: the items a person must handle, why, and room for notes.
+
+    One row per item that was refused, failed, had bad input or needs review, with where it is
+    in the input (file and row, or the PDF), its key, the reason in the system's or the
+    validator's own words, the screenshot of the page, and empty columns for staff to write
+    what they did, who and when.
+    """
+    headers = [
+        "No.",
+        "ファイル",
+        "行",
+        "キー",
+        "処理結果",
+        "理由・メッセージ",
+        "画面の記録",
+        "対応内容（職員記入）",
+        "対応者",
+        "対応日",
+    ]
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "要対応"
+    ws.append(
+        [
+            "このシートの行は自動で処理できませんでした。理由を確認し、対応した内容を記入してください。"
+        ]
+    )
+    ws.cell(row=1, column=1).font = Font(bold=True)
+    ws.append(headers)
+    style_header(ws, 2, 1, len(headers))
+    for outcome in outcomes:
+        ws.append(
+            [
+                outcome.seq,
+                outcome.source,
+                outcome.row,
+                outcome.key,
+                outcome.status.label,
+                outcome.message,
+                outcome.screenshot or "",
+                "",
+                "",
+                "",
+            ]
+        )
+        row = ws.max_row
+        fill = status_fill(outcome.status)
+        if fill is not None:
+            ws.cell(row=row, column=5).fill = fill
+        ws.cell(row=row, column=6).alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [6, 26, 6, 34, 14, 60, 26, 40, 12, 12]
+    for index, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A3"
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}{ws.max_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.print_title_rows = "2:2"
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
+from framework.savings import minutes_saved
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: runs and items
@@ -77,6 +78,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, seq)
     );
     CREATE INDEX items_key ON items (key_hash, status);
+    """,
+    # 2: items know their bot (resume by key across runs), and the needs-review count
+    """
+    ALTER TABLE items ADD COLUMN bot_id TEXT NOT NULL DEFAULT '';
+    UPDATE items SET bot_id = (SELECT bot_id FROM runs WHERE runs.id = items.run_id);
+    CREATE INDEX items_bot_key ON items (bot_id, key_hash);
+    ALTER TABLE runs ADD COLUMN items_needs_review INTEGER NOT NULL DEFAULT 0;
     """,
 )
 
@@ -148,8 +156,23 @@ _COUNTED = (
     ItemStatus.BUSINESS_ERROR,
     ItemStatus.SYSTEM_ERROR,
     ItemStatus.BAD_INPUT,
+    ItemStatus.NEEDS_REVIEW,
     ItemStatus.SKIPPED,
 )
+
+
+_COUNTED_VALUES = {s.value for s in _COUNTED}
+
+
+@dataclass(frozen=True)
+class PriorItem:
+    """The latest state of an item key of a bot in an earlier run."""
+
+    run_id: str
+    status: ItemStatus
+    results: dict[str, str]
+    source: str
+    row: int | None
 
 
 @dataclass(frozen=True)
@@ -167,9 +190,19 @@ class RunLog(Protocol):
 
     def start_run(self, run: RunRecord) -> None: ...
 
-    def item_started(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None: ...
+    def item_started(self, run: RunRecord, outcome: ItemOutcome, key: ItemKey) -> None: ...
 
-    def item_finished(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None: ...
+    def item_state(self, run_id: str, seq: int, status: ItemStatus) -> None: ...
+
+    def item_finished(self, run: RunRecord, outcome: ItemOutcome, key: ItemKey) -> None: ...
+
+    def prior_item(self, bot_id: str, key: ItemKey, before_run: str) -> PriorItem | None: ...
+
+    def unfinished_runs(self, bot_id: str, except_run: str) -> list[RunRecord]: ...
+
+    def rerun_targets(self, run_id: str) -> tuple[set[str], set[tuple[str, int | None]]]: ...
+
+    def close_unfinished(self, run_id: str, message: str) -> None: ...
 
     def finish_run(self, run: RunRecord) -> None: ...
 
@@ -266,12 +299,15 @@ class SqliteRunLog:
             ),
         )
 
-    def item_started(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None:
+    def item_started(self, run: RunRecord, outcome: ItemOutcome, key: ItemKey) -> None:
+        """Record an item before its steps run (status pending or in progress)."""
         self._write(
-            """INSERT INTO items (run_id, seq, source, row, key_hash, key_text, status, started_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO items (run_id, bot_id, seq, source, row, key_hash, key_text, status,
+                   started_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
-                run_id,
+                run.id,
+                run.bot_id,
                 outcome.seq,
                 outcome.source,
                 outcome.row,
@@ -282,17 +318,26 @@ class SqliteRunLog:
             ),
         )
 
-    def item_finished(self, run_id: str, outcome: ItemOutcome, key: ItemKey) -> None:
+    def item_state(self, run_id: str, seq: int, status: ItemStatus) -> None:
+        """Move an item to a new state (pending → in progress when its commit step starts)."""
+        self._write(
+            "UPDATE items SET status = ? WHERE run_id = ? AND seq = ?",
+            (status.value, run_id, seq),
+        )
+
+    def item_finished(self, run: RunRecord, outcome: ItemOutcome, key: ItemKey) -> None:
+        """Record how an item ended (inserting it if it never started, e.g. bad input)."""
         now = _now_iso(dt.datetime.now())
         self._write(
-            """INSERT INTO items (run_id, seq, source, row, key_hash, key_text, status, message,
-                   results, screenshot, started_at, ended_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO items (run_id, bot_id, seq, source, row, key_hash, key_text, status,
+                   message, results, screenshot, started_at, ended_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status,
                    message = excluded.message, results = excluded.results,
                    screenshot = excluded.screenshot, ended_at = excluded.ended_at""",
             (
-                run_id,
+                run.id,
+                run.bot_id,
                 outcome.seq,
                 outcome.source,
                 outcome.row,
@@ -311,7 +356,8 @@ class SqliteRunLog:
         self._write(
             """UPDATE runs SET ended_at = ?, status = ?, items_total = ?, items_done = ?,
                    items_business_error = ?, items_system_error = ?, items_bad_input = ?,
-                   items_skipped = ?, minutes_saved = ?, exit_code = ?, message = ?
+                   items_needs_review = ?, items_skipped = ?, minutes_saved = ?, exit_code = ?,
+                   message = ?
                WHERE id = ?""",
             (
                 _now_iso(run.ended_at or dt.datetime.now()),
@@ -321,6 +367,7 @@ class SqliteRunLog:
                 run.count(ItemStatus.BUSINESS_ERROR),
                 run.count(ItemStatus.SYSTEM_ERROR),
                 run.count(ItemStatus.BAD_INPUT),
+                run.count(ItemStatus.NEEDS_REVIEW),
                 run.count(ItemStatus.SKIPPED),
                 run.minutes_saved,
                 run.exit_code,
@@ -353,6 +400,7 @@ class SqliteRunLog:
                 ItemStatus.BUSINESS_ERROR: row["items_business_error"],
                 ItemStatus.SYSTEM_ERROR: row["items_system_error"],
                 ItemStatus.BAD_INPUT: row["items_bad_input"],
+                ItemStatus.NEEDS_REVIEW: row["items_needs_review"],
                 ItemStatus.SKIPPED: row["items_skipped"],
             },
             minutes_saved=row["minutes_saved"],
@@ -395,6 +443,75 @@ class SqliteRunLog:
             )
             for r in rows
         ]
+
+    def prior_item(self, bot_id: str, key: ItemKey, before_run: str) -> PriorItem | None:
+        """What happened to this key in earlier runs of the bot: a done one if any, else the
+        latest state (an in-progress one means a run died while registering it)."""
+        with self._lock:
+            row = self._conn.execute(
+                """SELECT run_id, status, results, source, row FROM items
+                   WHERE bot_id = ? AND key_hash = ? AND run_id != ?
+                   ORDER BY (status = 'done') DESC, started_at DESC, run_id DESC LIMIT 1""",
+                (bot_id, key.hash, before_run),
+            ).fetchone()
+        if row is None:
+            return None
+        return PriorItem(
+            run_id=row["run_id"],
+            status=ItemStatus(row["status"]),
+            results=json.loads(row["results"]),
+            source=row["source"],
+            row=row["row"],
+        )
+
+    def rerun_targets(self, run_id: str) -> tuple[set[str], set[tuple[str, int | None]]]:
+        """Keys and (source, row) of a run's items that did not end done or skipped."""
+        with self._lock:
+            rows = self._conn.execute(
+                """SELECT key_hash, source, row FROM items
+                   WHERE run_id = ? AND status NOT IN ('done', 'skipped')""",
+                (run_id,),
+            ).fetchall()
+        return {r["key_hash"] for r in rows}, {(r["source"], r["row"]) for r in rows}
+
+    def unfinished_runs(self, bot_id: str, except_run: str) -> list[RunRecord]:
+        """Runs of the bot still marked running: the process died (the bot lock is free)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT * FROM runs WHERE bot_id = ? AND status = 'running' AND id != ?",
+                (bot_id, except_run),
+            ).fetchall()
+        return [self._record(r) for r in rows]
+
+    def close_unfinished(self, run_id: str, message: str) -> None:
+        """Close a run whose process died: aborted, with counts from its items."""
+        with self._lock:
+            counts = dict(
+                self._conn.execute(
+                    "SELECT status, count(*) FROM items WHERE run_id = ? GROUP BY status",
+                    (run_id,),
+                ).fetchall()
+            )
+        record = self.get_run(run_id)
+        if record is None:
+            return
+        record.status = RunStatus.ABORTED
+        record.counts = {ItemStatus(k): v for k, v in counts.items() if k in _COUNTED_VALUES}
+        record.exit_code = 3
+        record.message = message
+        record.minutes_saved = minutes_saved(
+            record.count(ItemStatus.DONE),
+            False,
+            record.baseline_minutes_per_item,
+            record.baseline_minutes_per_run,
+        )
+        with self._lock:
+            last = self._conn.execute(
+                "SELECT max(coalesce(ended_at, started_at)) FROM items WHERE run_id = ?",
+                (run_id,),
+            ).fetchone()[0]
+        record.ended_at = dt.datetime.fromisoformat(last) if last else record.started_at
+        self.finish_run(record)
 
     def close(self) -> None:
         with self._lock:

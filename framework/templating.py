@@ -45,6 +45,25 @@ def _wareki(value: Any, short: bool = False) -> str:
     return format_wareki(value, short=short)
 
 
+def _comparable(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _where(rows: Any, **conditions: Any) -> list[Any]:
+    """``{{ found | where(サービス種類=item.サービス種類, 開始日=item.開始日) }}``: the rows whose
+    columns equal the given values (compared as text; dates as 2026-04-01)."""
+    wanted = {name: _comparable(value) for name, value in conditions.items()}
+    return [
+        row
+        for row in rows
+        if all(_comparable(row.get(name)) == value for name, value in wanted.items())
+    ]
+
+
 def _digits(value: Any) -> str:
     """``{{ 12 | digits }}``: only the digits of a value."""
     return "".join(ch for ch in str(value) if ch.isdigit())
@@ -54,6 +73,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "date": _date_format,
     "wareki": _wareki,
     "digits": _digits,
+    "where": _where,
 }
 
 

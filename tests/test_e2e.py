@@ -94,7 +94,7 @@ def test_welfare_bot_on_sample_input(
         " minutes_saved, trigger, baseline_minutes_per_item FROM runs"
     ).fetchall()
     db.close()
-    assert run == [("completed", 35, 1, 1, 0, 220.0, "cli", 6.0)]
+    assert run == [("completed", 35, 1, 2, 0, 220.0, "cli", 6.0)]
     assert out["run"]["minutes_saved"] == 220.0
     # 4. the results copy: statuses, reasons and receipt numbers next to each row
     run_dir = Path(out["run"]["run_dir"])
@@ -109,11 +109,23 @@ def test_welfare_bot_on_sample_input(
     message_col = header.index("メッセージ")
     by_row = {3 + i: row for i, row in enumerate(rows)}
     bad_row = EXPECTED["bad_rows"][0]["row"]
-    dup_row = EXPECTED["duplicate_rows"][0]["row"]
+    dup = EXPECTED["duplicate_rows"][0]
+    refused = EXPECTED["refused_rows"][0]
     assert by_row[bad_row][status_col] == "入力不備"
     assert "生年月日" in by_row[bad_row][message_col]
-    assert by_row[dup_row][status_col] == "登録不可"
-    assert "既に登録されています" in by_row[dup_row][message_col]
+    # the duplicate is caught by the bot itself (same key as an earlier row): never sent
+    assert by_row[dup["row"]][status_col] == "入力不備"
+    assert f"{dup['same_as_row']}行目" in by_row[dup["row"]][message_col]
+    # the system's own refusal, in its own words
+    assert by_row[refused["row"]][status_col] == "登録不可"
+    assert by_row[refused["row"]][message_col] == f"入力内容に誤りがあります。 {refused['message']}"
+    # the exception report lists exactly the rows that need a person
+    report = openpyxl.load_workbook(run_dir / "exceptions.xlsx", read_only=True)
+    try:
+        listed = [r[2] for r in report["要対応"].iter_rows(min_row=3, values_only=True)]
+    finally:
+        report.close()
+    assert sorted(listed) == sorted([bad_row, dup["row"], refused["row"]])
     receipts = [row[receipt_col] for row in rows[1:] if row[status_col] == "登録済み"]
     assert receipts == [r["receipt_no"] for r in records[:32]]
     # 5. nothing lost or changed in the input

@@ -90,11 +90,11 @@ def test_item_states(open_store: StoreFactory) -> None:
     store.start_run(_run("r1"))
     key = store.item_key(["0123456789", "居宅介護", "2026-12-01"], personal=True)
     outcome = ItemOutcome(1, "in.xlsx", 4, ItemStatus.IN_PROGRESS)
-    store.item_started("r1", outcome, key)
+    store.item_started(_run("r1"), outcome, key)
     assert store.items("r1")[0].status is ItemStatus.IN_PROGRESS
     outcome.status = ItemStatus.DONE
     outcome.results = {"受付番号": "R08-000001"}
-    store.item_finished("r1", outcome, key)
+    store.item_finished(_run("r1"), outcome, key)
     items = store.items("r1")
     assert len(items) == 1
     assert items[0].status is ItemStatus.DONE
@@ -128,12 +128,13 @@ def test_schema_is_versioned(tmp_path: Path) -> None:
 
 def test_writes_from_several_threads(open_store: StoreFactory) -> None:
     store = open_store()
-    store.start_run(_run("r1"))
+    run = _run("r1")
+    store.start_run(run)
 
     def work(first: int) -> None:
         for seq in range(first, first + 25):
             outcome = ItemOutcome(seq, "in.xlsx", seq, ItemStatus.DONE)
-            store.item_finished("r1", outcome, store.item_key([str(seq)], personal=False))
+            store.item_finished(run, outcome, store.item_key([str(seq)], personal=False))
 
     threads = [threading.Thread(target=work, args=(n * 100,)) for n in range(4)]
     for thread in threads:

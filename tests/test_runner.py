@@ -90,6 +90,9 @@ def test_a_failing_item_does_not_stop_the_others(
         "  - browser.fill: {label: 存在しない項目, value: x}\n"
         f"    when: item.受給者番号 == '{first}'\n" + anchor,
     )
+    # one quick retry, so the failure is also retried (and fails again)
+    workflow = workflow.replace("attempts: 4\n  delay: 2", "attempts: 2\n  delay: 0")
+    assert "attempts: 2" in workflow
     temp_project.write("workflows/welfare_entry.yaml", workflow)
     for name in ("workflows/welfare_login.yaml", "bots/welfare_entry/bot.yaml"):
         temp_project.write(name, (REPO / name).read_text(encoding="utf-8"))
@@ -219,7 +222,7 @@ def test_dry_run_reads_and_checks_without_running(
     bad = [i for i in out["items"] if i["status"] == "bad_input"]
     assert len(bad) == 1
     assert "生年月日" in bad[0]["message"]
-    assert len(out["items"]) == 37
+    assert len(out["items"]) == 38
     # nothing was recorded
     if (rpa_home / "runlog.sqlite3").exists():
         db = sqlite3.connect(rpa_home / "runlog.sqlite3")

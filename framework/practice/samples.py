@@ -109,6 +109,8 @@ SAMPLE_SEED = 2026
 SAMPLE_WORKBOOK_COUNT = 32
 SAMPLE_PDF_COUNT = 3
 BAD_BIRTH_TEXT = "令和6年13月1日"
+REFUSED_START_TEXT = "平成8年12月1日"
+"""A 開始日 typed with the wrong era (平成 for 令和): valid, but before the birth date."""
 
 _BIRTH_FIRST = date(1940, 1, 1)
 _BIRTH_LAST = date(2010, 12, 31)
@@ -825,16 +827,19 @@ def build_welfare_samples(out_dir: Path) -> list[Applicant]:
     """Write the welfare sample set into ``out_dir``; return the applicants expected to be entered.
 
     * ``applications.xlsx``: 32 applicants, messy, then one bad row (a new person whose
-      生年月日 is 令和6年13月1日) and one duplicate (an earlier applicant's values written
-      differently); neither extra row is expected.
+      生年月日 is 令和6年13月1日), one duplicate (an earlier applicant's values written
+      differently) and one row the system refuses (a young person whose 開始日 was typed with
+      the wrong era, 平成8年 instead of 令和8年, so it falls before the birth date); none of the
+      three extra rows is expected in the system.
     * ``申請書_2026-001.pdf`` .. ``_003.pdf``: three more applicants.
     * ``expected.json``: the 35 expected records, plus where the bad and duplicate rows are.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    people = generate_applicants(SAMPLE_WORKBOOK_COUNT + SAMPLE_PDF_COUNT + 1, SAMPLE_SEED)
+    people = generate_applicants(SAMPLE_WORKBOOK_COUNT + SAMPLE_PDF_COUNT + 2, SAMPLE_SEED)
     sheet_people = people[:SAMPLE_WORKBOOK_COUNT]
     pdf_people = people[SAMPLE_WORKBOOK_COUNT : SAMPLE_WORKBOOK_COUNT + SAMPLE_PDF_COUNT]
-    bad_person = people[-1]
+    bad_person = people[SAMPLE_WORKBOOK_COUNT + SAMPLE_PDF_COUNT]
+    refused_person = replace(people[-1], birth_date=date(2003, 5, 20))
 
     plan = _ensure_lost_zero(_mess_plan(len(sheet_people), SAMPLE_SEED), sheet_people)
     # Era edge cases: 平成元年1月8日 (the first day of Heisei) and S64.1.7 (the last of Showa).
@@ -873,12 +878,23 @@ def build_welfare_samples(out_dir: Path) -> list[Applicant]:
         twin.support_level,
         twin.notes,
     ]
+    refused_values: list[object] = [
+        refused_person.name,
+        refused_person.kana,
+        refused_person.birth_date,
+        refused_person.recipient_no,
+        refused_person.service_type,
+        refused_person.hours,
+        REFUSED_START_TEXT,
+        refused_person.support_level,
+        refused_person.notes,
+    ]
     excel_rows = _write_workbook(
         out_dir / "applications.xlsx",
         sheet_people,
         messy=True,
         seed=SAMPLE_SEED,
-        extra_rows=[bad_values, dup_values],
+        extra_rows=[bad_values, dup_values, refused_values],
         plan=plan,
     )
     for k, person in enumerate(pdf_people, start=1):
@@ -899,6 +915,13 @@ def build_welfare_samples(out_dir: Path) -> list[Applicant]:
                 "file": "applications.xlsx",
                 "row": excel_rows[len(sheet_people) + 1],
                 "same_as_row": excel_rows[original],
+            }
+        ],
+        "refused_rows": [
+            {
+                "file": "applications.xlsx",
+                "row": excel_rows[len(sheet_people) + 2],
+                "message": "開始日：生年月日より前の日付は入力できません。",
             }
         ],
     }

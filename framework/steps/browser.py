@@ -9,91 +9,19 @@ Every locator value may use templates, e.g. ``label: "{{ item.障害支援区分
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from framework.context import StepContext, Target
-from framework.errors import ApplicationError, BusinessError
+from framework.errors import ApplicationError, BusinessError, SessionExpiredError
+from framework.locator import Locator, resolve
 from framework.registry import Registry, step
 from framework.templating import Template
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator as PwLocator
-
-LOCATOR_KEYS = ("label", "role", "text", "placeholder", "title", "test_id", "css", "xpath")
-_DESCRIBE = {
-    "label": "ラベル",
-    "role": "役割",
-    "text": "文字",
-    "placeholder": "入力例",
-    "title": "タイトル",
-    "test_id": "test-id",
-    "css": "CSS",
-    "xpath": "XPath",
-}
-Role = Literal[
-    "alert", "article", "button", "cell", "checkbox", "columnheader", "combobox", "dialog",
-    "form", "grid", "group", "heading", "img", "link", "list", "listbox", "listitem", "main",
-    "menu", "menuitem", "navigation", "option", "radio", "radiogroup", "region", "row",
-    "rowheader", "search", "searchbox", "spinbutton", "status", "switch", "tab", "table",
-    "tablist", "tabpanel", "textbox",
-]  # fmt: skip
-
-
-class Locator(BaseModel):
-    """Which element a step acts on. Give exactly one of the ``LOCATOR_KEYS``.
-
-    * ``label: 氏名`` - the form field labelled 氏名 (preferred for inputs);
-    * ``role: button`` with ``name: 登録する`` - by accessibility role and name;
-    * ``text: 受付が完了しました`` - by visible text;
-    * ``placeholder``, ``title``, ``test_id``;
-    * ``css`` / ``xpath`` - only when the page offers nothing better.
-
-    ``exact: true`` makes label/name/text match whole; ``nth: 2`` picks the second match;
-    ``within:`` (another locator) searches only inside that element.
-    """
-
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
-
-    label: Template | None = None
-    role: Role | None = None
-    name: Template | None = None
-    text: Template | None = None
-    placeholder: Template | None = None
-    title: Template | None = None
-    test_id: Template | None = None
-    css: Template | None = None
-    xpath: Template | None = None
-    exact: bool = False
-    nth: int | None = Field(default=None, ge=1)
-    within: Locator | None = None
-
-    @model_validator(mode="after")
-    def _one_locator(self) -> Locator:
-        given = [k for k in LOCATOR_KEYS if getattr(self, k) is not None]
-        if len(given) != 1:
-            listed = ", ".join(LOCATOR_KEYS)
-            found = ", ".join(given) if given else "なし"
-            raise ValueError(
-                f"要素の指定（{listed}）をちょうど1つ書いてください（今は: {found}）"
-                " (give exactly one locator)"
-            )
-        if self.name is not None and self.role is None:
-            raise ValueError("name は role と一緒に使います (name needs role)")
-        return self
-
-    def describe(self) -> str:
-        key = next(k for k in LOCATOR_KEYS if getattr(self, k) is not None)
-        value = getattr(self, key)
-        text = f"{_DESCRIBE[key]}「{value}」"
-        if key == "role" and self.name is not None:
-            text = f"{value}「{self.name}」"
-        if self.nth:
-            text += f" の{self.nth}番目"
-        if self.within is not None:
-            text = f"{self.within.describe()} の中の{text}"
-        return text
 
 
 class Timed(BaseModel):
@@ -105,34 +33,6 @@ class Timed(BaseModel):
 
 class ElementArgs(Timed, Locator):
     """Arguments of steps that act on one element."""
-
-
-def resolve(ctx: StepContext, loc: Locator) -> PwLocator:
-    """Turn a :class:`Locator` into a Playwright locator on the current page."""
-    base: Any = resolve(ctx, loc.within) if loc.within is not None else ctx.page
-    exact = loc.exact
-    if loc.label is not None:
-        found = base.get_by_label(ctx.render(loc.label), exact=exact)
-    elif loc.role is not None:
-        name = ctx.render_opt(loc.name)
-        found = base.get_by_role(loc.role, name=name, exact=exact)
-    elif loc.text is not None:
-        found = base.get_by_text(ctx.render(loc.text), exact=exact)
-    elif loc.placeholder is not None:
-        found = base.get_by_placeholder(ctx.render(loc.placeholder), exact=exact)
-    elif loc.title is not None:
-        found = base.get_by_title(ctx.render(loc.title), exact=exact)
-    elif loc.test_id is not None:
-        found = base.get_by_test_id(ctx.render(loc.test_id))
-    elif loc.css is not None:
-        found = base.locator(ctx.render(loc.css))
-    else:
-        assert loc.xpath is not None
-        found = base.locator("xpath=" + ctx.render(loc.xpath))
-    if loc.nth is not None:
-        found = found.nth(loc.nth - 1)
-    result: PwLocator = found
-    return result
 
 
 def _ms(ctx: StepContext, args: Timed) -> float | None:
@@ -149,7 +49,7 @@ def _fail(exc: Exception, what: str, status: int | None = None) -> ApplicationEr
 
     text = str(exc)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    if "strict mode violation" in text:
+    if "strict mode violation" in text:  # a workflow mistake: trying again cannot help
         count = re.search(r"resolved to (\d+) elements", text)
         many = count.group(1) if count else "複数"
         return ApplicationError(
@@ -161,12 +61,15 @@ def _fail(exc: Exception, what: str, status: int | None = None) -> ApplicationEr
             return ApplicationError(
                 f"{what} が時間内に見つからないか操作できませんでした。表示中のページは"
                 f" HTTP {status} のエラー画面です (timeout: {first}; the page shown answered"
-                f" HTTP {status})"
+                f" HTTP {status})",
+                transient=True,
             )
         return ApplicationError(
-            f"{what} が時間内に見つからないか操作できませんでした (timeout: {first})"
+            f"{what} が時間内に見つからないか操作できませんでした (timeout: {first})",
+            transient=True,
         )
-    return ApplicationError(f"{what} を操作できませんでした ({first})")
+    # navigation errors, a crashed or closed page: the next try may well succeed
+    return ApplicationError(f"{what} を操作できませんでした ({first})", transient=True)
 
 
 _LAYOUT_SPACE = re.compile(r"[^\S\u3000]+")
@@ -213,7 +116,26 @@ def goto(ctx: StepContext, args: GotoArgs) -> None:
         lambda: ctx.page.goto(url, wait_until=args.wait_until, timeout=_ms(ctx, args)),
     )
     if response is not None and response.status >= 400:
-        raise ApplicationError(f"ページ {url} がエラーを返しました (HTTP {response.status})")
+        raise ApplicationError(
+            f"ページ {url} がエラーを返しました (HTTP {response.status})",
+            transient=response.status >= 500,
+        )
+    _check_markers(ctx)
+
+
+def _check_markers(ctx: StepContext) -> None:
+    """Fail fast when the page is the login page (session ended) or a busy page."""
+    markers = ctx.markers
+    if markers.expired is not None and ctx.page_shows(markers.expired):
+        raise SessionExpiredError(
+            f"ログイン画面が表示されています（{markers.expired.describe()}）"
+            " (the session has ended)"
+        )
+    if markers.busy is not None and ctx.page_shows(markers.busy):
+        raise ApplicationError(
+            f"システムが混雑しています（{markers.busy.describe()}） (the system is busy)",
+            transient=True,
+        )
 
 
 class FillArgs(ElementArgs):
@@ -362,14 +284,67 @@ def wait_for(ctx: StepContext, args: WaitArgs) -> None:
         assert args.element is not None
         expected = resolve(ctx, args.element).first
         what = args.element.describe()
-    if args.refused_if is None:
-        _run(what, lambda: expected.wait_for(state=args.state, timeout=timeout), ctx)
+    if args.state == "hidden":
+        _run(what, lambda: expected.wait_for(state="hidden", timeout=timeout), ctx)
         return
-    refusal = resolve(ctx, args.refused_if).first
-    either = expected.or_(refusal).first
-    _run(what, lambda: either.wait_for(state="visible", timeout=timeout), ctx)
-    if refusal.is_visible():
+    refusal = resolve(ctx, args.refused_if).first if args.refused_if is not None else None
+    _race(ctx, what, expected, refusal, timeout)
+    _check_markers(ctx)
+    if refusal is not None and refusal.is_visible():
+        assert args.refused_if is not None
         raise BusinessError(_run(args.refused_if.describe(), lambda: _refusal_text(refusal)))
+
+
+RACE_SLICE_MS = 500
+
+
+def _race(
+    ctx: StepContext,
+    what: str,
+    expected: PwLocator,
+    refusal: PwLocator | None,
+    timeout: float | None,
+) -> None:
+    """Wait until the expected element, a refusal, a busy page or the login page shows.
+
+    The wait is cut into short slices so that a page answering 5xx (混雑, server error) is
+    noticed at once instead of after the whole timeout.
+    """
+    from playwright.sync_api import TimeoutError as PwTimeout
+
+    either = expected
+    for extra in (refusal, *_marker_locators(ctx)):
+        if extra is not None:
+            either = either.or_(extra)
+    either = either.first
+    total = timeout if timeout is not None else float(ctx.browser_session.options.timeout_ms)
+    deadline = time.monotonic() + total / 1000
+    while True:
+        remaining_ms = (deadline - time.monotonic()) * 1000
+        try:
+            either.wait_for(state="visible", timeout=max(1.0, min(RACE_SLICE_MS, remaining_ms)))
+            return
+        except PwTimeout as exc:
+            status = ctx.browser_session.document_status
+            if status is not None and status >= 500:
+                raise ApplicationError(
+                    f"{what} を待っている間に、ページが HTTP {status} のエラー画面になりました"
+                    f" (the page answered HTTP {status})",
+                    transient=True,
+                ) from None
+            if remaining_ms <= RACE_SLICE_MS:
+                raise _fail(exc, what, status) from None
+        except Exception as exc:
+            from playwright.sync_api import Error as PwError
+
+            if isinstance(exc, PwError):
+                raise _fail(exc, what, ctx.browser_session.document_status) from None
+            raise
+
+
+def _marker_locators(ctx: StepContext) -> list[PwLocator]:
+    markers = ctx.markers
+    return [resolve(ctx, m).first for m in (markers.expired, markers.busy) if m is not None]
 
 
 class ReadArgs(ElementArgs):

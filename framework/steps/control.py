@@ -7,10 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, field_validator
 
-from framework.context import RESERVED_NAMES, StepContext
+from framework.context import RESERVED_NAMES, StepContext, Target
 from framework.errors import BusinessError
-from framework.loader import BLOCK
-from framework.registry import Registry, step
+from framework.registry import BLOCK, Registry, step
 from framework.templating import Expression, Template, TemplateProblem
 
 
@@ -110,19 +109,11 @@ def if_(ctx: StepContext, args: IfArgs) -> None:
     ctx.run_steps(args.then if ctx.evaluate(args.condition) else args.else_)
 
 
-class SetArgs(RootModel[dict[str, Template]]):
-    """Variable name → value (text; templates allowed)."""
-
-    @field_validator("root")
-    @classmethod
-    def _names(cls, value: dict[str, Template]) -> dict[str, Template]:
-        for name in value:
-            if not name.isidentifier():
-                raise ValueError(f"変数名として使えません: {name!r} (not a valid variable name)")
-        return value
+class SetArgs(RootModel[dict[Target, Template]]):
+    """Variable name (or ``results.名前``) → value (text; templates allowed)."""
 
     def declared_names(self) -> set[str]:
-        return set(self.root)
+        return {target.name for target in self.root if not target.in_results}
 
 
 @step("set")
@@ -132,9 +123,11 @@ def set_(ctx: StepContext, args: SetArgs) -> None:
     Set variables for later steps: ``- set: {受付日: "{{ today | date('%Y/%m/%d') }}"}``.
 
     Values are text (templates are rendered now); later steps use them as ``{{ 受付日 }}``.
+    A name ``results.受付番号`` sets a result of the current item instead (written to the
+    results workbook), e.g. in a ``check`` that found the item already entered.
     """
-    for name, template in args.root.items():
-        ctx.variables[name] = ctx.render(template)
+    for target, template in args.root.items():
+        ctx.store(target, ctx.render(template))
 
 
 class CallArgs(Args):

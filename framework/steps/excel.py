@@ -16,6 +16,7 @@ import datetime as dt
 import difflib
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,20 @@ from framework.resultbook import result_keys, status_fill, style_header
 from framework.templating import Expression, Template
 
 HEADER_SCAN_ROWS = 30
-EXCEL_ERRORS = frozenset({"#REF!", "#VALUE!", "#DIV/0!", "#N/A", "#NAME?", "#NUM!", "#NULL!"})
+EXCEL_ERRORS = frozenset(
+    {"#REF!", "#VALUE!", "#DIV/0!", "#N/A", "#NAME?", "#NUM!", "#NULL!"}
+    # Microsoft 365 (dynamic arrays, data types, linked data): read as plain text by openpyxl
+    | {"#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
+    | {"#GETTING_DATA", "#PYTHON!"}
+)
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_DAMAGED = (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, EOFError, KeyError, ValueError)
+"""What zipfile, zlib, the XML parser and openpyxl raise on a damaged part of a workbook."""
+_LOCKED = (
+    "ファイルを開けません。Excelで開いたままになっていないか確認し、閉じてから"
+    "やり直してください (file is locked or not readable)"
+)
 
 
 class ExcelOptions(BaseModel):
@@ -79,11 +91,7 @@ def open_workbook(path: Path, shown: str, *, read_only: bool = True, data_only: 
     except FileNotFoundError:
         raise _open_problem(shown, "ファイルが見つかりません (file not found)") from None
     except PermissionError:
-        raise _open_problem(
-            shown,
-            "ファイルを開けません。Excelで開いたままになっていないか確認し、閉じてから"
-            "やり直してください (file is locked or not readable)",
-        ) from None
+        raise _open_problem(shown, _LOCKED) from None
     if signature.startswith(b"\xd0\xcf\x11\xe0"):
         raise _open_problem(
             shown,
@@ -93,16 +101,17 @@ def open_workbook(path: Path, shown: str, *, read_only: bool = True, data_only: 
     try:
         return load_workbook(path, read_only=read_only, data_only=data_only, keep_links=False)
     except PermissionError:
-        raise _open_problem(
-            shown,
-            "ファイルを開けません。Excelで開いたままになっていないか確認してください (locked)",
-        ) from None
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise _open_problem(
-            shown,
-            f"Excelブックとして読めません。ファイルが壊れていないか確認してください"
-            f" (not a readable .xlsx: {type(exc).__name__})",
-        ) from None
+        raise _open_problem(shown, _LOCKED) from None
+    except (*_DAMAGED, InvalidFileException, OSError) as exc:
+        raise _damaged(shown, exc) from None
+
+
+def _damaged(shown: str, exc: BaseException) -> InvalidError:
+    return _open_problem(
+        shown,
+        "Excelブックとして読めません。ファイルが壊れていないか確認してください"
+        f" (not a readable .xlsx: {type(exc).__name__})",
+    )
 
 
 def pick_sheet(wb: Any, wanted: str | None, shown: str) -> Any:
@@ -113,6 +122,10 @@ def pick_sheet(wb: Any, wanted: str | None, shown: str) -> Any:
         return wb.worksheets[0]
     if wanted in wb.sheetnames:
         return wb[wanted]
+    # 「申請一覧 」 (a stray space) or full-width letters: compared as headers are, if unambiguous
+    same = [name for name in wb.sheetnames if header_text(name) == header_text(wanted)]
+    if len(same) == 1:
+        return wb[same[0]]
     names = "、".join(wb.sheetnames)
     close = difflib.get_close_matches(wanted, wb.sheetnames, n=1, cutoff=0.4)
     hint = f"「{close[0]}」のことですか？ " if close else ""
@@ -249,9 +262,15 @@ class ExcelReader:
         try:
             ws = pick_sheet(wb, self.options.sheet, self.shown)
             self.sheet_title = ws.title
+            last_row = ws.max_row  # from the sheet's <dimension>: good for an estimate only
+            # Some programs write a wrong <dimension> (e.g. "A1"); read-only openpyxl would stop
+            # there without a word, so every read streams to the real end of the sheet.
+            ws.reset_dimensions()
             self.headers = self._scan(ws)
-            if ws.max_row is not None:
-                self._estimate = max(ws.max_row - self.headers.row, 0)
+            if last_row is not None and last_row >= self.headers.row:
+                self._estimate = last_row - self.headers.row
+        except _DAMAGED as exc:
+            raise _damaged(self.shown, exc) from None
         finally:
             wb.close()
 
@@ -264,9 +283,15 @@ class ExcelReader:
         assert self.headers is not None
         columns = self.headers.columns
         letters = {name: self.headers.letter(name) for name in columns}
-        wb = open_workbook(self.path, self.shown)
+        try:
+            wb = open_workbook(self.path, self.shown)
+        except InvalidError as exc:  # locked, moved or replaced since the run started
+            yield RawRow(self.shown, None, {}, {}, [p.message for p in exc.problems])
+            return
+        number = self.headers.row
         try:
             ws = wb[self.sheet_title]
+            ws.reset_dimensions()  # see check()
             last = max(columns.values())
             for number, values in enumerate(
                 ws.iter_rows(min_row=self.headers.row + 1, max_col=last, values_only=True),
@@ -300,6 +325,19 @@ class ExcelReader:
                         )
                         raw[name] = None
                 yield RawRow(self.shown, number, raw, dict(letters), problems)
+        except _DAMAGED as exc:
+            # The rows read so far stay good; the rest of the sheet is one bad-input item.
+            yield RawRow(
+                self.shown,
+                number + 1,
+                {},
+                {},
+                [
+                    f"{number + 1}行目から先を読めません。ファイルが壊れていないか確認し、"
+                    "残りの行は直したブックでやり直してください"
+                    f" (workbook damaged from this row on: {type(exc).__name__})"
+                ],
+            )
         finally:
             wb.close()
 
@@ -369,6 +407,7 @@ def read_table(
     wb = open_workbook(path, shown)
     try:
         ws = pick_sheet(wb, sheet, shown)
+        ws.reset_dimensions()  # see ExcelReader.check()
         rows = ws.iter_rows(values_only=True)
         headers: list[str] = []
         out: list[dict[str, object]] = []

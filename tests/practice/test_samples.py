@@ -280,7 +280,7 @@ def test_workbook_has_blank_row_groups_and_numbered_rows() -> None:
     rows = _rows(SAMPLE_DIR / "applications.xlsx")
     data = _data_rows(rows)
     numbers = sorted(data)
-    assert [data[n][COL["No."]] for n in numbers] == list(range(1, 35))
+    assert [data[n][COL["No."]] for n in numbers] == list(range(1, 36))
     gaps = [b - a - 1 for a, b in zip(numbers, numbers[1:], strict=False) if b - a > 1]
     assert len(gaps) >= 2 and set(gaps) <= {2, 3} and {2, 3} <= set(gaps)
     assert numbers[0] == 4 and numbers[-1] == len(rows)  # no trailing blank rows
@@ -289,7 +289,11 @@ def test_workbook_has_blank_row_groups_and_numbered_rows() -> None:
 def test_messy_cells_are_valid_mess_of_the_truth() -> None:
     document = json.loads((SAMPLE_DIR / "expected.json").read_text(encoding="utf-8"))
     rows = _data_rows(_rows(SAMPLE_DIR / "applications.xlsx"))
-    skip = {document["bad_rows"][0]["row"], document["duplicate_rows"][0]["row"]}
+    skip = {
+        document["bad_rows"][0]["row"],
+        document["duplicate_rows"][0]["row"],
+        document["refused_rows"][0]["row"],
+    }
     parsed = [_parse_row(row) for number, row in sorted(rows.items()) if number not in skip]
     assert [p.to_record() for p, _ in parsed] == document["records"][:32]
 
@@ -336,11 +340,17 @@ def test_bad_and_duplicate_rows() -> None:
 
     (dup,) = document["duplicate_rows"]
     assert dup["file"] == "applications.xlsx" and dup["same_as_row"] < dup["row"]
-    assert dup["row"] == bad["row"] + 1 == max(rows)
+    assert dup["row"] == bad["row"] + 1
     original, copy = rows[dup["same_as_row"]], rows[dup["row"]]
     assert _parse_row(copy)[0] == _parse_row(original)[0]
     differing = [c for c in COLUMNS[1:] if c != "内部メモ" and copy[COL[c]] != original[COL[c]]]
     assert "受給者番号" in differing and len(differing) >= 3
+
+    (refused,) = document["refused_rows"]
+    assert refused["row"] == dup["row"] + 1 == max(rows)
+    refused_row = rows[refused["row"]]
+    assert refused_row[COL["開始日"]] == "平成8年12月1日"  # the wrong era: before the birth date
+    assert str(refused_row[COL["受給者番号"]]) not in expected_numbers
 
 
 # --- writing workbooks -----------------------------------------------------------------------

@@ -499,7 +499,7 @@ def test_run_writes_a_results_copy_and_leaves_the_input_unchanged(
     assert result.run_dir is not None
     copy = result.run_dir / "申請一覧_結果.xlsx"
     summary = result.run_dir / "結果一覧.xlsx"
-    assert result.files == [copy, summary]
+    assert result.files == [copy, summary, result.run_dir / "exceptions.xlsx"]
     wb = load_workbook(copy)
     ws = wb["申請一覧"]
     assert [ws.cell(row=3, column=c).value for c in range(1, 9)] == [

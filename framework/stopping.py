@@ -1,0 +1,76 @@
+"""Stopping a run cleanly: Ctrl+C, SIGTERM, or a stop file written by ``rpa stop`` or the tray.
+
+The first request asks the run to stop at the next safe point: the current item is finished if
+its registration (``commit`` step) has started, otherwise it is left unentered and recorded as
+such; then the run ends with exit code 3. A second Ctrl+C stops at once (the run log stays
+consistent because every state change is its own transaction).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+STOP_FILE = "STOP"
+
+
+class StopRequestedError(Exception):
+    """Raised at a safe point after a stop was requested (never shown to users as an error)."""
+
+
+class StopSignal:
+    """Watches for stop requests while a run executes."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.stop_file = run_dir / STOP_FILE
+        self._event = threading.Event()
+        self._presses = 0
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def requested(self) -> bool:
+        if not self._event.is_set() and self.stop_file.exists():
+            self._event.set()
+        return self._event.is_set()
+
+    def request(self) -> None:
+        self._event.set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; return True (early) if a stop is requested meanwhile."""
+        deadline = seconds
+        step = 0.25
+        while deadline > 0:
+            if self.requested:
+                return True
+            self._event.wait(min(step, deadline))
+            deadline -= step
+        return self.requested
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._presses += 1
+        if self._presses >= 2:
+            raise KeyboardInterrupt
+        self._event.set()
+
+    def install(self) -> None:
+        """Take over Ctrl+C and SIGTERM (only possible in the main thread)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGINT", "SIGTERM"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                self._previous[number] = signal.signal(number, self._handle)
+
+    def uninstall(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+
+def request_stop(run_dir: Path) -> None:
+    """Ask the run that owns ``run_dir`` to stop (works across processes, on every platform)."""
+    (run_dir / STOP_FILE).write_text("stop\n", encoding="utf-8")

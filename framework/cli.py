@@ -394,7 +394,7 @@ def stop_command(bot: str) -> int:
 @click.option("--bot", help="このボットだけ (only this bot)")
 def runs_command(as_json: bool, limit: int, bot: str | None) -> int:
     """最近の実行 (recent runs, newest first)."""
-    from framework.console import dump_json, runs_table
+    from framework.console import dump_json, exceptions_file, runs_table
     from framework.home import Home
     from framework.runlog import SqliteRunLog
 
@@ -411,9 +411,15 @@ def runs_command(as_json: bool, limit: int, bot: str | None) -> int:
     finally:
         runlog.close()
     if as_json:
-        dump_json(_out(), [r.as_json() for r in records])
+        rows = []
+        for record in records:
+            row = record.as_json()
+            report = exceptions_file(record)
+            row["exceptions_file"] = str(report) if report else None
+            rows.append(row)
+        dump_json(_out(), rows)
     else:
-        _out().print(runs_table(records))
+        _out().print(runs_table(records, Path.cwd()))
     return ExitCode.OK
 
 

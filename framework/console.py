@@ -31,7 +31,14 @@ SHOWN_STATUSES = (
     ItemStatus.BUSINESS_ERROR,
     ItemStatus.BAD_INPUT,
     ItemStatus.SYSTEM_ERROR,
+    ItemStatus.NEEDS_REVIEW,
     ItemStatus.SKIPPED,
+)
+ALWAYS_SHOWN = (
+    ItemStatus.DONE,
+    ItemStatus.BUSINESS_ERROR,
+    ItemStatus.BAD_INPUT,
+    ItemStatus.SYSTEM_ERROR,
 )
 
 
@@ -131,7 +138,7 @@ def print_result(console: Console, result: RunResult, bot: Bot, base: Path | Non
         highlight=False,
     )
     for status in SHOWN_STATUSES:
-        if status is ItemStatus.SKIPPED and not record.count(status):
+        if status not in ALWAYS_SHOWN and not record.count(status):
             continue
         table.add_row(f"{status.label} ({status.value})", str(record.count(status)))
     table.add_row("削減時間 (time saved)", hours(record.minutes_saved))
@@ -144,7 +151,13 @@ def print_result(console: Console, result: RunResult, bot: Bot, base: Path | Non
         console.print(f"ログ (log): {_relative(result.run_dir / 'run.log', base)}", highlight=False)
 
 
-def runs_table(records: Sequence[RunRecord]) -> Table:
+def exceptions_file(record: RunRecord) -> Path | None:
+    """The run's exception report (``exceptions.xlsx``), if it wrote one."""
+    path = Path(record.run_dir) / "exceptions.xlsx"
+    return path if path.exists() else None
+
+
+def runs_table(records: Sequence[RunRecord], base: Path | None = None) -> Table:
     table = Table(title="最近の実行 (recent runs)")
     for name, justify in (
         ("run", "left"),
@@ -155,13 +168,12 @@ def runs_table(records: Sequence[RunRecord]) -> Table:
         ("登録済み/全件", "right"),
         ("要対応", "right"),
         ("削減(分)", "right"),
+        ("要対応リスト (exceptions)", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for r in records:
-        attention = sum(
-            r.count(s)
-            for s in (ItemStatus.BUSINESS_ERROR, ItemStatus.SYSTEM_ERROR, ItemStatus.BAD_INPUT)
-        )
+        attention = sum(r.count(s) for s in ItemStatus if s.needs_attention)
+        report = exceptions_file(r)
         table.add_row(
             r.id,
             r.bot_id,
@@ -171,6 +183,7 @@ def runs_table(records: Sequence[RunRecord]) -> Table:
             f"{r.count(ItemStatus.DONE)}/{r.items_total}",
             str(attention),
             f"{r.minutes_saved:g}",
+            _relative(report, base) if report else "",
         )
     return table
 

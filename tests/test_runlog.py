@@ -142,3 +142,36 @@ def test_writes_from_several_threads(open_store: StoreFactory) -> None:
     for thread in threads:
         thread.join()
     assert len(store.items("r1")) == 100
+
+
+def test_a_version_1_log_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Runs recorded by an older kakari keep working: items learn their bot."""
+    path = tmp_path / "runlog.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(f"BEGIN;{MIGRATIONS[0]}PRAGMA user_version=1;COMMIT;")
+    conn.execute(
+        "INSERT INTO runs (id, bot_id, bot_name, department, workflow, trigger, os_user, host,"
+        " started_at, status, baseline_minutes_per_item, baseline_minutes_per_run,"
+        " baseline_measured_by, baseline_measured_on, run_dir, items_done)"
+        " VALUES ('old', 'welfare_entry', 'n', 'd', 'w', 'cli', 'u', 'h', '2026-04-01T09:00:00',"
+        " 'completed', 6, 10, 'x', '2026-03-01', '/tmp/old', 1)"
+    )
+    conn.execute(
+        "INSERT INTO items (run_id, seq, source, row, key_hash, status, started_at)"
+        " VALUES ('old', 1, 'a.xlsx', 4, 'h1', 'done', '2026-04-01T09:00:01')"
+    )
+    conn.commit()
+    conn.close()
+    store = SqliteRunLog(path)
+    try:
+        assert store.schema_version == len(MIGRATIONS)
+        old = store.get_run("old")
+        assert old is not None and old.count(ItemStatus.DONE) == 1
+        prior = store.prior_item("welfare_entry", store.item_key(["x"], personal=False), "new")
+        assert prior is None
+        from framework.runlog import ItemKey
+
+        found = store.prior_item("welfare_entry", ItemKey("h1", None), "new")
+        assert found is not None and found.status is ItemStatus.DONE and found.run_id == "old"
+    finally:
+        store.close()

@@ -103,7 +103,16 @@ class PracticeApp:
         }
 
     def handle(self, request: Request) -> Response:
-        """Answer one request (after the configured latency)."""
+        """Answer one request (after the configured latency), telling the observer if any."""
+        observer = self._config.observer
+        if observer is not None:
+            observer("before", request.method, request.path)
+        response = self._handle(request)
+        if observer is not None:
+            observer("after", request.method, request.path)
+        return response
+
+    def _handle(self, request: Request) -> Response:
         if self._config.latency_ms:
             time.sleep(self._config.latency_ms / 1000)
         if request.method == "POST":

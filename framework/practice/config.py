@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -30,6 +31,10 @@ class PracticeConfig:
     """Seconds a logged-in session may stay idle; 0 means it never expires."""
     accept_duplicates: bool = False
     """Store a duplicate application again instead of refusing it."""
+    observer: Callable[[str, str, str], None] | None = field(default=None, compare=False)
+    """Fault-test hook: called as ``observer(phase, method, path)`` with phase ``"before"`` (the
+    request arrived) and ``"after"`` (its answer is ready, not yet sent), in the server thread.
+    Tests use it to kill a bot process at an exact point of a registration."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -7,19 +7,18 @@ Validation runs in passes so that each problem is reported where the person wrot
 3. each step's arguments against that step's own model, from the registry;
 4. names: every template and expression is checked against what exists at that point (item
    fields, settings, credentials, variables set by earlier steps), so ``{{ item.氏明 }}`` is
-   refused before anything runs. Called workflows are checked with the caller's names.
+   refused before anything runs (:mod:`framework.names`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel
 
-from framework.context import RESERVED_NAMES, Target
 from framework.errors import InvalidError, Problem, SourcePos, unknown_name
 from framework.items import FieldSpec, ItemsSpec
 from framework.model import (
@@ -32,9 +31,10 @@ from framework.model import (
     Workflow,
     WorkflowFile,
 )
+from framework.names import NameCheck, Names, check_names
 from framework.pydantic_yaml import validate_at
-from framework.registry import Registry, StepBlock, UnknownNameError, block_fields
-from framework.templating import ENVIRONMENT, Expression, Template, TemplateProblem
+from framework.registry import Registry, UnknownNameError, block_fields
+from framework.templating import ENVIRONMENT, Expression, TemplateProblem
 from framework.yamlio import PathKey, YamlDoc, load_yaml
 
 STEP_OPTION_KEYS = frozenset(StepOptions.model_fields)
@@ -75,33 +75,6 @@ class Project:
         if not self.workflows_dir.is_dir():
             return []
         return sorted([*self.workflows_dir.glob("*.yaml"), *self.workflows_dir.glob("*.yml")])
-
-
-@dataclass(frozen=True)
-class Names:
-    """What templates may refer to at one point of a workflow.
-
-    ``None`` for item fields, settings or credentials means "not known here" (a workflow
-    validated on its own, without a bot): attribute names are then not checked.
-    """
-
-    item: frozenset[str] | None
-    in_item: bool
-    settings: frozenset[str] | None
-    credentials: tuple[tuple[str, frozenset[str]], ...] | None
-    variables: frozenset[str] = frozenset()
-
-    def credential_fields(self) -> dict[str, frozenset[str]] | None:
-        return None if self.credentials is None else dict(self.credentials)
-
-    def with_variables(self, names: Sequence[str] | set[str]) -> Names:
-        return replace(self, variables=self.variables | frozenset(names))
-
-    def roots(self) -> set[str]:
-        roots = {"settings", "credentials", "run", "today"} | JINJA_GLOBALS | self.variables
-        if self.in_item:
-            roots |= {"item", "results"}
-        return roots
 
 
 @dataclass
@@ -449,160 +422,11 @@ def _resolve_workflow(
     return callee
 
 
-# -- pass 4: names ---------------------------------------------------------------------------
-
-
-def _values(obj: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
-    """Every Template, Expression and Target inside a step's arguments, with its path."""
-    if isinstance(obj, Template | Expression | Target):
-        yield path, obj
-    elif isinstance(obj, RootModel):
-        yield from _values(obj.root, path)
-    elif isinstance(obj, BaseModel):
-        for name, info in type(obj).model_fields.items():
-            if any(isinstance(m, StepBlock) for m in info.metadata):
-                continue
-            yield from _values(getattr(obj, name), (*path, info.alias or name))
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            if isinstance(key, Target):  # a mapping whose keys say where values go (`set`)
-                yield (*path, key.text), key
-            yield from _values(value, (*path, key.text if isinstance(key, Target) else key))
-    elif isinstance(obj, list | tuple):
-        for index, value in enumerate(obj):
-            yield from _values(value, (*path, index))
-
-
-def _check_reference(
-    doc: YamlDoc, path: PathKey, value: Template | Expression, names: Names
-) -> list[Problem]:
-    problems = []
-    roots = names.roots()
-    for ref in value.references():
-        if ref.root not in roots:
-            if ref.root in ("item", "results"):
-                message = (
-                    f"「{ref.root}」はアイテムごとの steps の中でだけ使えます"
-                    f" ({ref.root} exists only in the per-item steps)"
-                )
-            else:
-                message = unknown_name("名前", "name", ref.root, sorted(roots - JINJA_GLOBALS))
-            problems.append(doc.problem(path, message))
-            continue
-        if not ref.attrs:
-            continue
-        first = ref.attrs[0]
-        known: Sequence[str] | None = None
-        kind = ("", "")
-        if ref.root == "item":
-            known = None if names.item is None else sorted(names.item)
-            kind = ("項目", "item field")
-        elif ref.root == "settings":
-            known = None if names.settings is None else sorted(names.settings)
-            kind = ("設定", "setting")
-        elif ref.root == "credentials" and names.credentials is not None:
-            creds = names.credential_fields() or {}
-            known, kind = sorted(creds), ("資格情報", "credential")
-            if first in creds and len(ref.attrs) > 1:
-                fields = creds[first]
-                if ref.attrs[1] not in fields:
-                    problems.append(
-                        doc.problem(
-                            path,
-                            unknown_name(
-                                f"{first} の項目", f"{first} field", ref.attrs[1], sorted(fields)
-                            ),
-                        )
-                    )
-        elif ref.root == "run":
-            known, kind = ["bot", "date", "dir", "id", "started_at"], ("run の項目", "run field")
-        if known is not None and first not in known:
-            problems.append(doc.problem(path, unknown_name(*kind, first, known)))
-    return problems
-
-
-def _check_steps(
-    st: _Loading,
-    doc: YamlDoc,
-    steps: Sequence[StepCall],
-    names: Names,
-    seen_calls: set[tuple[Path, Names]],
-) -> Names:
-    """Check names in order; return the names known after these steps."""
-    for call in steps:
-        step_path = call.path
-        if call.when is not None:
-            st.problems.extend(_check_reference(doc, (*step_path, "when"), call.when, names))
-        introduced: set[str] = set()
-        for path, value in _values(call.args, (*step_path, call.spec.name)):
-            if isinstance(value, Target):
-                if value.in_results and not names.in_item:
-                    st.problems.append(
-                        doc.problem(
-                            path,
-                            "results はアイテムごとの steps の中でだけ使えます"
-                            " (results exist only in the per-item steps)",
-                        )
-                    )
-                elif not value.in_results:
-                    introduced.add(value.name)
-            else:
-                st.problems.extend(_check_reference(doc, path, value, names))
-        declared = getattr(call.args, "declared_names", None)
-        if callable(declared):
-            for name in declared():
-                if name in RESERVED_NAMES:
-                    st.problems.append(
-                        doc.problem((*step_path, call.spec.name), f"「{name}」は予約された名前です")
-                    )
-                introduced.add(name)
-        for attr, block_key in block_fields(call.spec.args):
-            inner_names = names
-            block_names = getattr(call.args, "block_names", None)
-            if callable(block_names):
-                inner_names = names.with_variables(block_names(block_key))
-            after = _check_steps(st, doc, getattr(call.args, attr), inner_names, seen_calls)
-            introduced |= after.variables - inner_names.variables
-        target = getattr(call.args, "_target", None)
-        if isinstance(target, Workflow) and target.items is None:
-            params = getattr(call.args, "params", {}) or {}
-            callee_names = names.with_variables(set(params))
-            seen = (target.path, callee_names)
-            if seen not in seen_calls:
-                seen_calls.add(seen)
-                callee_doc = st.docs[target.path]
-                for section in (target.setup, target.steps, target.teardown):
-                    after = _check_steps(st, callee_doc, section, callee_names, seen_calls)
-                    introduced |= after.variables - callee_names.variables
-        names = names.with_variables(introduced)
-    return names
-
-
-def _check_names(st: _Loading, workflow: Workflow, names: Names) -> None:
-    doc = st.docs[workflow.path]
-    seen: set[tuple[Path, Names]] = set()
-    outer = replace(names, in_item=False, item=None)
-    after_setup = _check_steps(st, doc, workflow.setup, outer, seen)
-    if workflow.items is not None:
-        per_item = replace(after_setup, in_item=True, item=frozenset(workflow.items.fields))
-    elif workflow.path in st.with_items:  # the items section is wrong: do not pile errors on it
-        per_item = replace(after_setup, in_item=True, item=None)
-    else:
-        per_item = after_setup
-    after_steps = _check_steps(st, doc, workflow.steps, per_item, seen)
-    _check_steps(st, doc, workflow.teardown, replace(after_steps, in_item=False, item=None), seen)
-    if workflow.check is not None:
-        after_check = _check_steps(st, doc, workflow.check.steps, per_item, seen)
-        path: PathKey = ("check", "entered")
-        st.problems.extend(_check_reference(doc, path, workflow.check.entered, after_check))
-    restore = workflow.session_restore
-    if restore is not None and restore.items is None:
-        restore_doc = st.docs[restore.path]
-        for section in (restore.setup, restore.steps, restore.teardown):
-            _check_steps(st, restore_doc, section, outer, seen)
-
-
 # -- public API ------------------------------------------------------------------------------
+
+
+def _name_check(st: _Loading) -> NameCheck:
+    return NameCheck(docs=st.docs, with_items=st.with_items, problems=st.problems)
 
 
 def load_workflow(path: Path, registry: Registry, project: Project) -> Workflow:
@@ -610,7 +434,7 @@ def load_workflow(path: Path, registry: Registry, project: Project) -> Workflow:
     st = _Loading(registry, project)
     workflow = _load_workflow(st, path)
     if workflow is not None:
-        _check_names(st, workflow, Names(None, False, None, None))
+        check_names(_name_check(st), workflow, Names(None, False, None, None))
     if st.problems or workflow is None:
         raise InvalidError(st.problems)
     return workflow
@@ -668,7 +492,7 @@ def load_bot(bot: str, registry: Registry, project: Project) -> Bot:
             settings=frozenset(manifest.settings),
             credentials=tuple((k, frozenset(v)) for k, v in manifest.credentials.items()),
         )
-        _check_names(st, workflow, names)
+        check_names(_name_check(st), workflow, names)
     if st.problems or workflow is None:
         raise InvalidError(st.problems)
     return Bot(

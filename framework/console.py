@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -84,9 +85,10 @@ class ProgressReporter:
         if outcome.status.needs_attention:
             where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
             self.progress.console.print(
-                f"[yellow]{outcome.status.label}[/] {where}: {outcome.message}",
+                f"[yellow]{outcome.status.label}[/] {where}: {escape(outcome.message)}",
                 highlight=False,
                 markup=True,
+                soft_wrap=True,
             )
 
 

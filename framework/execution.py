@@ -253,6 +253,13 @@ class Execution:
         except KeyboardInterrupt:
             status, message = RunStatus.ABORTED, "強制停止しました (stopped at once)"
             self.log.warning(message)
+        except Exception as exc:  # a bug or an unforeseen input: end the run cleanly anyway
+            status = RunStatus.ABORTED
+            message = (
+                f"予期しないエラーで中断しました (internal error): {type(exc).__name__}: {exc}"
+            )
+            self.log.error(message)
+            self.log.debug("".join(traceback.format_exception(exc)))
         finally:
             ctx.item = None
             self.redactor.set_personal({})

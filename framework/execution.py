@@ -366,6 +366,10 @@ class Execution:
             ambiguous = prior.status is ItemStatus.IN_PROGRESS or (
                 prior.status is ItemStatus.NEEDS_REVIEW and self.workflow.check is not None
             )
+        if ambiguous:
+            # it stays "may have reached the system" until the check says otherwise: a run that
+            # stops or dies while checking must not leave it pending (entered without a check)
+            outcome.status = ItemStatus.IN_PROGRESS
         self.runlog.item_started(self.record, outcome, key)
         if ambiguous:
             verdict = self._check(ctx, item)
@@ -388,6 +392,9 @@ class Execution:
                     " (interrupted while registering; check the system)",
                 )
                 return
+            # not in the system, and nothing of it sent by this run yet: an ordinary pending item
+            outcome.status = ItemStatus.PENDING
+            self.runlog.item_state(self.run_id, outcome.seq, ItemStatus.PENDING)
         self._enter(ctx, item, outcome, key)
 
     def _decide_from_prior(self, outcome: ItemOutcome, key: ItemKey, prior: PriorItem) -> bool:

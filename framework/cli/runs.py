@@ -1,0 +1,343 @@
+"""Commands that run bots: ``rpa run``, ``stop``, ``runs``, ``demo``, ``practice-server``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from framework.cli.app import app, current_project, err, fail, out
+from framework.errors import InvalidError, Problem
+from framework.outcome import ExitCode
+
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(
+                f"key=value の形で指定してください: {value!r}", param_hint="--set"
+            )
+        parsed[key.strip()] = rest
+    return parsed
+
+
+def _browser_options(headed: bool) -> Any:
+    from framework.browsers import BrowserOptions
+
+    timeout = os.environ.get("RPA_BROWSER_TIMEOUT_MS")
+    return BrowserOptions(
+        headless=not headed,
+        timeout_ms=int(timeout) if timeout and timeout.isdigit() else 15_000,
+    )
+
+
+def run_bot(
+    bot: str,
+    *,
+    input_path: Path | None = None,
+    overrides: dict[str, str] | None = None,
+    headed: bool = False,
+    dry_run: bool = False,
+    trigger: str = "cli",
+    credentials: dict[str, dict[str, str]] | None = None,
+    as_json: bool = False,
+    rerun_of: str | None = None,
+) -> int:
+    """Run a bot with progress and a summary; the shared path of ``rpa run`` and ``rpa demo``."""
+    from framework.botlock import AlreadyRunningError
+    from framework.console import ProgressReporter, dump_json, print_result
+    from framework.home import Home
+    from framework.registry import Registry
+    from framework.runlog import SqliteRunLog
+    from framework.runner import Runner, RunRequest
+
+    project = current_project()
+    home = Home.locate(project.root)
+    if rerun_of is not None:
+        earlier = _earlier_run(home, rerun_of, bot)
+        if isinstance(earlier, int):
+            return earlier
+        if input_path is None and earlier:
+            input_path = Path(earlier)
+    request = RunRequest(
+        bot=bot,
+        input=input_path,
+        overrides=overrides or {},
+        trigger=trigger,
+        dry_run=dry_run,
+        browser=_browser_options(headed),
+        credentials=credentials,
+        rerun_of=rerun_of,
+    )
+    reporter = ProgressReporter(err())
+    runner = Runner(project, home, Registry.default(), None, reporter)
+    try:
+        prepared = runner.prepare(request)
+    except InvalidError as exc:
+        return fail(exc.problems)
+    if not dry_run:
+        runner.runlog = SqliteRunLog(home.runlog_path)
+    try:
+        with reporter:
+            result = runner.execute(prepared, request)
+    except AlreadyRunningError as exc:
+        err().print(str(exc), markup=False, highlight=False)
+        return ExitCode.ALREADY_RUNNING
+    finally:
+        if runner.runlog is not None:
+            runner.runlog.close()
+    if as_json:
+        payload: dict[str, Any] = {
+            "exit_code": int(result.exit_code),
+            "run": result.record.as_json() if result.record else None,
+            "files": [str(p) for p in result.files],
+            "items": [
+                {
+                    "seq": o.seq,
+                    "source": o.source,
+                    "row": o.row,
+                    "status": o.status.value,
+                    "message": o.message,
+                    "results": o.results,
+                }
+                for o in result.outcomes
+            ],
+        }
+        dump_json(out(), payload)
+    else:
+        print_result(out(), result, prepared.bot, Path.cwd())
+    return int(result.exit_code)
+
+
+def _earlier_run(home: Any, run_id: str, bot: str) -> str | int:
+    """The input of an earlier run of ``bot`` for --rerun-failed, or an exit code on error."""
+    from framework.runlog import SqliteRunLog
+
+    problem = ""
+    record = None
+    if home.runlog_path.exists():
+        runlog = SqliteRunLog(home.runlog_path)
+        try:
+            record = runlog.get_run(run_id)
+        finally:
+            runlog.close()
+    if record is None:
+        problem = f"実行 {run_id} が見つかりません。rpa runs で番号を確認してください (no such run)"
+    elif record.bot_id != bot:
+        problem = (
+            f"実行 {run_id} はボット {record.bot_id} の実行です (that run belongs to another bot)"
+        )
+    if problem:
+        return fail([Problem("--rerun-failed", 0, 0, run_id, problem)])
+    assert record is not None
+    return record.input or ""
+
+
+@app.command("run")
+@click.argument("bot")
+@click.option(
+    "--input",
+    "-i",
+    "input_path",
+    type=click.Path(path_type=Path),
+    help="入力ファイルまたはフォルダ (input workbook, PDF or folder)",
+)
+@click.option("--set", "sets", multiple=True, help="設定を上書き key=value (override a setting)")
+@click.option("--headed", is_flag=True, help="ブラウザを表示する (show the browser)")
+@click.option("--dry-run", is_flag=True, help="入力を検査するだけで実行しない (check only)")
+@click.option(
+    "--trigger",
+    type=click.Choice(["cli", "tray", "schedule"]),
+    default="cli",
+    hidden=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力 (print JSON)")
+@click.option(
+    "--rerun-failed",
+    "rerun_of",
+    metavar="RUN_ID",
+    help="その実行で登録できなかった申請だけをやり直す (repeat only the failed items of a run)",
+)
+def run_command(
+    bot: str,
+    input_path: Path | None,
+    sets: tuple[str, ...],
+    headed: bool,
+    dry_run: bool,
+    trigger: str,
+    as_json: bool,
+    rerun_of: str | None,
+) -> int:
+    """ボットを実行する (run a bot; BOT is an id from `rpa bots`).
+
+    Items already entered by earlier runs of the bot are skipped (matched by the workflow's
+    key). Exit codes: 0 all done, 1 some items need a person, 2 invalid (nothing run),
+    3 aborted, 4 the bot is already running.
+    """
+    return run_bot(
+        bot,
+        input_path=input_path,
+        overrides=_parse_sets(list(sets)),
+        headed=headed,
+        dry_run=dry_run,
+        trigger=trigger,
+        as_json=as_json,
+        rerun_of=rerun_of,
+    )
+
+
+@app.command("stop")
+@click.argument("bot")
+def stop_command(bot: str) -> int:
+    """実行中のボットを止める (ask a running bot to stop after the current item)."""
+    import json as jsonlib
+
+    from framework.home import Home
+    from framework.stopping import request_stop
+
+    home = Home.locate(current_project().root)
+    info = home.root / "locks" / f"{bot}.json"
+    try:
+        holder = jsonlib.loads(info.read_text(encoding="utf-8"))
+        run_dir = home.run_dir(str(holder["run_id"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        out().print(f"ボット {bot} は実行中ではありません (not running)", markup=False)
+        return ExitCode.OK
+    if not run_dir.is_dir():
+        out().print(f"ボット {bot} は実行中ではありません (not running)", markup=False)
+        return ExitCode.OK
+    request_stop(run_dir)
+    out().print(
+        f"停止を指示しました: run {holder['run_id']}（今の申請を終えてから止まります）"
+        " (stop requested)",
+        markup=False,
+    )
+    return ExitCode.OK
+
+
+@app.command("runs")
+@click.option("--json", "as_json", is_flag=True, help="JSON で出力 (print JSON)")
+@click.option("--limit", type=click.IntRange(min=1), default=20, help="表示する件数 (how many)")
+@click.option("--bot", help="このボットだけ (only this bot)")
+def runs_command(as_json: bool, limit: int, bot: str | None) -> int:
+    """最近の実行 (recent runs, newest first)."""
+    from framework.console import dump_json, exceptions_file, runs_table
+    from framework.home import Home
+    from framework.runlog import SqliteRunLog
+
+    home = Home.locate(current_project().root)
+    if not home.runlog_path.exists():
+        if as_json:
+            dump_json(out(), [])
+        else:
+            out().print("まだ実行記録がありません (no runs yet)")
+        return ExitCode.OK
+    runlog = SqliteRunLog(home.runlog_path)
+    try:
+        records = runlog.recent_runs(limit, bot)
+    finally:
+        runlog.close()
+    if as_json:
+        rows = []
+        for record in records:
+            row = record.as_json()
+            report = exceptions_file(record)
+            row["exceptions_file"] = str(report) if report else None
+            rows.append(row)
+        dump_json(out(), rows)
+    else:
+        out().print(runs_table(records, Path.cwd()))
+    return ExitCode.OK
+
+
+@app.command("practice-server")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, help="ポート (0 = 空き番号)")
+@click.option("--host", default="127.0.0.1", help="待ち受けるアドレス (listen address)")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite ファイル（省略時は終了時に消える）(records file; default: temporary)",
+)
+@click.option("--user", default="demo", help="ログインID (login user)")
+@click.option("--password", default="demo-pass", help="パスワード (login password)")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="応答の遅延 (delay, ms)")
+@click.option(
+    "--fail-every",
+    type=click.IntRange(min=0),
+    default=0,
+    help="N 回に1回の POST を 503 混雑にする (every Nth POST answers 503)",
+)
+@click.option(
+    "--session-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    help="無操作でセッションが切れる秒数 (idle session timeout, s)",
+)
+@click.option(
+    "--accept-duplicates",
+    is_flag=True,
+    help="重複申請を拒否せず二重に登録する (store duplicates instead of refusing)",
+)
+def practice_server_command(
+    port: int,
+    host: str,
+    db: Path | None,
+    user: str,
+    password: str,
+    latency_ms: int,
+    fail_every: int,
+    session_timeout: float,
+    accept_duplicates: bool,
+) -> int:
+    """練習用の福祉システムを起動する (start the bundled practice system)."""
+    from framework.practice import PracticeConfig, PracticeServer
+
+    config = PracticeConfig(
+        host=host,
+        port=port,
+        db_path=db,
+        user=user,
+        password=password,
+        latency_ms=latency_ms,
+        fail_every=fail_every,
+        session_timeout=session_timeout,
+        accept_duplicates=accept_duplicates,
+    )
+    try:
+        PracticeServer(config).serve_forever()
+    except OSError as exc:
+        err().print(f"起動できません (cannot start): {exc}", markup=False)
+        return ExitCode.ABORTED
+    return ExitCode.OK
+
+
+DEMO_BOT = "welfare_entry"
+DEMO_CREDENTIAL = "welfare_system"
+
+
+@app.command("demo")
+@click.option("--headed", is_flag=True, help="ブラウザを表示する (show the browser)")
+def demo_command(headed: bool) -> int:
+    """練習システムを起動し、サンプルの申請を入力してみせる (demo on the practice system)."""
+    from framework.practice import PracticeConfig, PracticeServer
+
+    config = PracticeConfig()
+    with PracticeServer(config) as server:
+        out().print(f"練習システムを起動しました (practice system): {server.url}", highlight=False)
+        code = run_bot(
+            DEMO_BOT,
+            overrides={"target_url": server.url},
+            headed=headed,
+            trigger="cli",
+            credentials={DEMO_CREDENTIAL: {"username": config.user, "password": config.password}},
+        )
+        records = server.records()
+    out().print(
+        f"練習システムに登録された申請 (records now in the practice system): {len(records)} 件",
+        highlight=False,
+    )
+    return code

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from framework.practice import PracticeConfig, PracticeServer
-from framework.practice.samples import generate_applicants, write_workbook
+from framework.practice.applicants import generate_applicants
+from framework.practice.samples import write_workbook
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

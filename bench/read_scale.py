@@ -45,6 +45,7 @@ def write_messy_workbook(path: Path, rows: int, seed: int = 1) -> int:
 
     # _mess_plan and _row_cells are the samples' own renderings of a row (wareki, full-width
     # digits, kana forms, blank rows): the benchmark reads the mess of the sample workbook.
+    from framework.practice.applicants import generate_applicants
     from framework.practice.samples import (
         AUTHOR_LINE,
         BAD_BIRTH_TEXT,
@@ -53,7 +54,6 @@ def write_messy_workbook(path: Path, rows: int, seed: int = 1) -> int:
         TITLE,
         _mess_plan,
         _row_cells,
-        generate_applicants,
     )
 
     people = generate_applicants(rows, seed)

@@ -141,7 +141,8 @@ def test_welfare_bot_on_sample_input(
 
 
 def test_runs_lists_the_run(practice: PracticeServer, rpa_home: Path, tmp_path: Path) -> None:
-    from framework.practice.samples import generate_applicants, write_workbook
+    from framework.practice.applicants import generate_applicants
+    from framework.practice.samples import write_workbook
 
     workbook = tmp_path / "two.xlsx"
     write_workbook(workbook, generate_applicants(2, seed=11), messy=False)
@@ -192,7 +193,8 @@ def test_list_export_collects_the_system_list_into_a_workbook(
     practice: PracticeServer, rpa_home: Path, tmp_path: Path
 ) -> None:
     """The other direction: read the list page of the system into a new workbook."""
-    from framework.practice.samples import generate_applicants, write_workbook
+    from framework.practice.applicants import generate_applicants
+    from framework.practice.samples import write_workbook
 
     workbook = tmp_path / "three.xlsx"
     write_workbook(workbook, generate_applicants(3, seed=12), messy=True)

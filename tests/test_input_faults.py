@@ -30,14 +30,13 @@ from reportlab.pdfgen import canvas
 
 from framework.cli import main
 from framework.outcome import ExitCode
+from framework.practice.applicants import generate_applicants
+from framework.practice.forms import write_pdf_application, write_scanned_pdf
 from framework.practice.samples import (
     COLUMNS,
     FIRST_DATA_ROW,
     HEADER_ROW,
     SHEET_NAME,
-    generate_applicants,
-    write_pdf_application,
-    write_scanned_pdf,
     write_workbook,
 )
 

@@ -13,7 +13,8 @@ from framework.cli import main
 from framework.errors import InvalidError
 from framework.outcome import ExitCode, ItemStatus, RunStatus
 from framework.practice import PracticeServer
-from framework.practice.samples import generate_applicants, write_workbook
+from framework.practice.applicants import generate_applicants
+from framework.practice.samples import write_workbook
 
 WELFARE = [
     "--project",

@@ -26,7 +26,8 @@ from framework.errors import InvalidError
 from framework.loader import load_workflow
 from framework.outcome import ItemOutcome, ItemStatus
 from framework.practice import PracticeConfig, PracticeServer
-from framework.practice.samples import Applicant, generate_applicants, write_workbook
+from framework.practice.applicants import Applicant, generate_applicants
+from framework.practice.samples import write_workbook
 from framework.practice.store import RecordStore
 from framework.practice.validation import validate_application
 from framework.registry import Registry

@@ -19,7 +19,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from framework.practice.samples import PDF_LABELS, write_scanned_pdf
+from framework.practice.forms import PDF_LABELS, write_scanned_pdf
 from framework.steps.pdf import PdfProblem, PdfReadError, read_form_fields, read_tables
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "bots" / "welfare_entry" / "sample"

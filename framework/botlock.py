@@ -27,11 +27,15 @@ class AlreadyRunningError(KakariError):
     def __init__(self, bot_id: str, holder: dict[str, Any]) -> None:
         self.bot_id = bot_id
         self.holder = holder
-        since = holder.get("started_at", "?")
-        run = holder.get("run_id", "?")
-        pid = holder.get("pid", "?")
+        if holder:
+            since = holder.get("started_at", "?")
+            detail = (
+                f"（run {holder.get('run_id', '?')}、開始 {since}、PID {holder.get('pid', '?')}）"
+            )
+        else:
+            since, detail = "just now", "（たった今、別の実行が始まりました）"
         super().__init__(
-            f"ボット {bot_id} は実行中です（run {run}、開始 {since}、PID {pid}）。終わってから"
+            f"ボット {bot_id} は実行中です{detail}。終わってから"
             f" もう一度実行してください (already running since {since})"
         )
 
@@ -68,7 +72,8 @@ class BotLock:
                 pid=previous.get("pid"),
                 started_at=str(previous.get("started_at", "")),
             )
-        self._info.write_text(
+        partial = self._info.with_suffix(".tmp")
+        partial.write_text(
             json.dumps(
                 {
                     "run_id": run_id,
@@ -80,7 +85,17 @@ class BotLock:
             ),
             encoding="utf-8",
         )
+        partial.replace(self._info)  # atomic: a second start never reads half a file
         return stale
+
+    def held(self) -> bool:
+        """Whether a run holds the lock now (a crashed run does not: the OS released it)."""
+        try:
+            self._lock.acquire()
+        except Timeout:
+            return True
+        self._lock.release()
+        return False
 
     def release(self) -> None:
         self._info.unlink(missing_ok=True)

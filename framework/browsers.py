@@ -194,6 +194,11 @@ class BrowserSession:
                 self._browser = self._playwright.chromium.launch(
                     headless=self.options.headless,
                     args=launch_args(),
+                    # Ctrl+C in a terminal reaches the whole process group: the run decides
+                    # when to stop (after the item being registered), not the browser
+                    handle_sigint=False,
+                    handle_sigterm=False,
+                    handle_sighup=False,
                     **self.choice.launch_kwargs(),
                 )
             except PlaywrightError as exc:

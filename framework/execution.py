@@ -25,6 +25,7 @@ import getpass
 import os
 import random
 import socket
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -402,11 +403,12 @@ class Execution:
         where = f"{prior.source} {prior.row}行目" if prior.row else prior.source
         if prior.status is ItemStatus.DONE:
             outcome.results = dict(prior.results)
+            how = f"、{prior.reviewed_by} が確認" if prior.reviewed_by else ""
             self._finish_item(
                 outcome,
                 key,
                 ItemStatus.SKIPPED,
-                f"登録済みのため入力しません（run {prior.run_id}、{where}）"
+                f"登録済みのため入力しません（run {prior.run_id}、{where}{how}）"
                 " (already entered by an earlier run)",
             )
             return True
@@ -415,8 +417,8 @@ class Execution:
                 outcome,
                 key,
                 ItemStatus.NEEDS_REVIEW,
-                f"前回の実行 {prior.run_id} から要確認のままです。確認後に --rerun-failed で"
-                " やり直せます (still needs review)",
+                f"前回の実行 {prior.run_id} から要確認のままです。システムを確認して"
+                f" rpa review {prior.run_id} で結果を記録してください (still needs review)",
             )
             return True
         return False
@@ -454,10 +456,11 @@ class Execution:
                     self._finish_item(outcome, key, ItemStatus.BUSINESS_ERROR, exc.reason)
                     return
                 expired = self._session_expired(ctx, exc)
+                relogged = expired and session is not None and restores < session.attempts
+                if relogged:
+                    restores += 1
+                    self._restore_session(ctx, item.where)
                 if self.committing:
-                    if expired and session is not None and restores < session.attempts:
-                        restores += 1
-                        self._restore_session(ctx)
                     verdict = self._check(ctx, item)
                     if verdict is True:
                         outcome.results = dict(item.results)
@@ -479,14 +482,8 @@ class Execution:
                         )
                         return
                     # the check says it is not there: entering it again is safe
-                if expired and session is not None and restores < session.attempts:
-                    restores += 1
-                    self.log.warning(
-                        f"{item.where}: ログアウトされていたため、ログインし直してやり直します"
-                        " (session expired; logging in again)"
-                    )
-                    self._restore_session(ctx)
-                    continue
+                if relogged:
+                    continue  # logged in again: the item from its first step
                 if _is_transient(exc.cause) and attempt < policy.attempts:
                     self._pause_before_retry(ctx, attempt, f"{item.where}: {exc.reason}")
                     attempt += 1
@@ -520,7 +517,11 @@ class Execution:
         except Exception:
             return False
 
-    def _restore_session(self, ctx: StepContext) -> None:
+    def _restore_session(self, ctx: StepContext, where: str) -> None:
+        self.log.warning(
+            f"{where}: ログアウトされていたため、ログインし直します"
+            " (session expired; logging in again)"
+        )
         if not ctx.browser_session.healthy():
             ctx.browser_session.reset()
         self._relogin(ctx)
@@ -548,7 +549,7 @@ class Execution:
                 self.log.warning(f"{item.where}: 確認に失敗しました (check failed): {exc}")
                 failed = exc if isinstance(exc, StepFailedError) else None
                 if failed is not None and self._session_expired(ctx, failed):
-                    self._restore_session(ctx)
+                    self._restore_session(ctx, item.where)
                 elif failed is None or not _is_transient(failed.cause):
                     return None
                 if attempt < policy.attempts:
@@ -610,7 +611,10 @@ class Execution:
                 message = exc.reason if isinstance(exc, ApplicationError) else str(exc)
                 if call.retry and _is_transient(exc) and attempt < attempts:
                     self.log.warning(f"{call.pos} {call.spec.name}: {message} → やり直します")
-                    if self.stop.wait(call.retry.delay * 2 ** (attempt - 1)):
+                    pause = call.retry.delay * 2 ** (attempt - 1)
+                    if self.committing:  # registering: the item is finished before stopping
+                        time.sleep(pause)
+                    elif self.stop.wait(pause):
                         raise StopRequestedError from None
                     continue
                 self.log.error(f"{call.pos} {call.spec.name}: {message}")

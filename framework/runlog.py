@@ -1,10 +1,12 @@
 """The run log: one row per run and one per item, in SQLite under ``RPA_HOME`` by default.
 
 Every state change of an item is its own committed transaction (WAL mode), so a process killed at
-any instant leaves a consistent log. Item keys made of personal fields are stored only as a keyed
-hash (HMAC with a secret kept in ``RPA_HOME``): runs can still be matched by key, but the log
-itself holds no recipient numbers or names. The schema is versioned with ``PRAGMA user_version``
-and upgraded in place by :data:`MIGRATIONS`.
+any instant leaves a consistent log; ``synchronous=FULL`` puts each commit on the disk before the
+bot goes on, so an item marked "in progress" before its registration also survives a power cut.
+Item keys made of personal fields are stored only as a keyed hash (HMAC with a secret kept in
+``RPA_HOME``): runs can still be matched by key, but the log itself holds no recipient numbers or
+names. The schema is versioned with ``PRAGMA user_version`` and upgraded in place by
+:data:`MIGRATIONS`.
 
 :class:`RunLog` is the interface the runner and the commands use; :class:`SqliteRunLog` is the
 default implementation (a server database can implement the same interface).
@@ -85,6 +87,22 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE items SET bot_id = (SELECT bot_id FROM runs WHERE runs.id = items.run_id);
     CREATE INDEX items_bot_key ON items (bot_id, key_hash);
     ALTER TABLE runs ADD COLUMN items_needs_review INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 3: what staff found when they checked an item that needed review (rpa review)
+    """
+    CREATE TABLE reviews (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        bot_id TEXT NOT NULL,
+        key_hash TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('entered', 'not_entered')),
+        note TEXT NOT NULL DEFAULT '',
+        reviewed_by TEXT NOT NULL,
+        reviewed_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq),
+        FOREIGN KEY (run_id, seq) REFERENCES items (run_id, seq)
+    );
+    CREATE INDEX reviews_bot_key ON reviews (bot_id, key_hash);
     """,
 )
 
@@ -173,6 +191,8 @@ class PriorItem:
     results: dict[str, str]
     source: str
     row: int | None
+    reviewed_by: str | None = None
+    """Set when staff decided the state of this item with ``rpa review``."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +217,10 @@ class RunLog(Protocol):
     def item_finished(self, run: RunRecord, outcome: ItemOutcome, key: ItemKey) -> None: ...
 
     def prior_item(self, bot_id: str, key: ItemKey, before_run: str) -> PriorItem | None: ...
+
+    def review_item(
+        self, run_id: str, seq: int, entered: bool, reviewed_by: str, note: str = ""
+    ) -> ItemOutcome: ...
 
     def unfinished_runs(self, bot_id: str, except_run: str) -> list[RunRecord]: ...
 
@@ -231,7 +255,9 @@ class SqliteRunLog:
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        # NORMAL would lose the last commits on a power cut: an item in progress would come back
+        # as pending (or not at all) and be entered a second time
+        self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self._secret = _load_secret(secret_path or path.parent / "secret.key")
@@ -449,19 +475,61 @@ class SqliteRunLog:
         latest state (an in-progress one means a run died while registering it)."""
         with self._lock:
             row = self._conn.execute(
-                """SELECT run_id, status, results, source, row FROM items
-                   WHERE bot_id = ? AND key_hash = ? AND run_id != ?
-                   ORDER BY (status = 'done') DESC, started_at DESC, run_id DESC LIMIT 1""",
+                """SELECT i.run_id, i.status, i.results, i.source, i.row, r.decision,
+                          r.reviewed_by
+                   FROM items i LEFT JOIN reviews r ON r.run_id = i.run_id AND r.seq = i.seq
+                   WHERE i.bot_id = ? AND i.key_hash = ? AND i.run_id != ?
+                   ORDER BY (i.status = 'done' OR r.decision = 'entered') DESC,
+                            i.started_at DESC, i.run_id DESC LIMIT 1""",
                 (bot_id, key.hash, before_run),
             ).fetchone()
         if row is None:
             return None
+        status = ItemStatus(row["status"])
+        if row["decision"] == "entered":
+            status = ItemStatus.DONE
+        elif row["decision"] == "not_entered":
+            status = ItemStatus.SKIPPED  # staff checked: not in the system, enter it normally
         return PriorItem(
             run_id=row["run_id"],
-            status=ItemStatus(row["status"]),
+            status=status,
             results=json.loads(row["results"]),
             source=row["source"],
             row=row["row"],
+            reviewed_by=row["reviewed_by"],
+        )
+
+    def review_item(
+        self, run_id: str, seq: int, entered: bool, reviewed_by: str, note: str = ""
+    ) -> ItemOutcome:
+        """Record what staff found about an item that needed review (history is kept as is)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM items WHERE run_id = ? AND seq = ?", (run_id, seq)
+            ).fetchone()
+        if row is None:
+            raise LookupError(f"run {run_id} has no item {seq}")
+        if row["status"] not in (ItemStatus.NEEDS_REVIEW.value, ItemStatus.IN_PROGRESS.value):
+            raise ValueError(ItemStatus(row["status"]).label)
+        self._write(
+            """INSERT INTO reviews (run_id, seq, bot_id, key_hash, decision, note, reviewed_by,
+                   reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (run_id, seq) DO UPDATE SET decision = excluded.decision,
+                   note = excluded.note, reviewed_by = excluded.reviewed_by,
+                   reviewed_at = excluded.reviewed_at""",
+            (
+                run_id,
+                seq,
+                row["bot_id"],
+                row["key_hash"],
+                "entered" if entered else "not_entered",
+                note,
+                reviewed_by,
+                _now_iso(dt.datetime.now()),
+            ),
+        )
+        return ItemOutcome(
+            seq=seq, source=row["source"], row=row["row"], status=ItemStatus(row["status"])
         )
 
     def rerun_targets(self, run_id: str) -> tuple[set[str], set[tuple[str, int | None]]]:

@@ -9,6 +9,7 @@ consistent because every state change is its own transaction).
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -55,6 +56,12 @@ class StopSignal:
         if self._presses >= 2:
             raise KeyboardInterrupt
         self._event.set()
+        if signum == getattr(signal, "SIGINT", None):
+            sys.stderr.write(
+                "\n停止します。今の申請を終えてから止まります（すぐに止めるにはもう一度 Ctrl+C）"
+                " (stopping after the current item; press Ctrl+C again to stop at once)\n"
+            )
+            sys.stderr.flush()
 
     def install(self) -> None:
         """Take over Ctrl+C and SIGTERM (only possible in the main thread)."""

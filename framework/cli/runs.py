@@ -196,19 +196,21 @@ def stop_command(bot: str) -> int:
     """実行中のボットを止める (ask a running bot to stop after the current item)."""
     import json as jsonlib
 
+    from framework.botlock import BotLock
     from framework.home import Home
     from framework.stopping import request_stop
 
     home = Home.locate(current_project().root)
-    info = home.root / "locks" / f"{bot}.json"
+    locks = home.root / "locks"
+    not_running = f"ボット {bot} は実行中ではありません (not running)"
+    if not (locks / f"{bot}.lock").exists() or not BotLock(locks, bot).held():
+        out().print(not_running, markup=False)
+        return ExitCode.OK
     try:
-        holder = jsonlib.loads(info.read_text(encoding="utf-8"))
+        holder = jsonlib.loads((locks / f"{bot}.json").read_text(encoding="utf-8"))
         run_dir = home.run_dir(str(holder["run_id"]))
     except (OSError, ValueError, KeyError, TypeError):
-        out().print(f"ボット {bot} は実行中ではありません (not running)", markup=False)
-        return ExitCode.OK
-    if not run_dir.is_dir():
-        out().print(f"ボット {bot} は実行中ではありません (not running)", markup=False)
+        out().print(not_running, markup=False)
         return ExitCode.OK
     request_stop(run_dir)
     out().print(
@@ -341,3 +343,64 @@ def demo_command(headed: bool) -> int:
         highlight=False,
     )
     return code
+
+
+@app.command("review")
+@click.argument("run_id")
+@click.argument("numbers", nargs=-1, type=int, required=True)
+@click.option(
+    "--entered/--not-entered",
+    required=True,
+    help="システムに登録されていた / いなかった (it is / is not in the system)",
+)
+@click.option("--note", default="", help="確認した内容のメモ (what you checked)")
+def review_command(run_id: str, numbers: tuple[int, ...], entered: bool, note: str) -> int:
+    """要確認の申請の確認結果を記録する (record what staff found for items that need review).
+
+    NUMBERS are the No. of the items in that run's exceptions.xlsx. --entered: the next runs
+    skip them; --not-entered: the next run enters them again.
+    """
+    import getpass
+
+    from framework.home import Home
+    from framework.runlog import SqliteRunLog
+
+    home = Home.locate(current_project().root)
+    if not home.runlog_path.exists():
+        return fail([Problem("rpa review", 0, 0, run_id, "実行記録がありません (no run log)")])
+    runlog = SqliteRunLog(home.runlog_path)
+    problems: list[Problem] = []
+    try:
+        for number in numbers:
+            try:
+                item = runlog.review_item(run_id, number, entered, getpass.getuser(), note)
+            except LookupError:
+                problems.append(
+                    Problem(
+                        "rpa review",
+                        0,
+                        0,
+                        f"{run_id} No.{number}",
+                        "その申請はありません (no such item)",
+                    )
+                )
+                continue
+            except ValueError as exc:
+                problems.append(
+                    Problem(
+                        "rpa review",
+                        0,
+                        0,
+                        f"{run_id} No.{number}",
+                        f"要確認の申請ではありません（{exc}） (not an item that needs review)",
+                    )
+                )
+                continue
+            where = f"{item.source} {item.row}行目" if item.row else item.source
+            decision = "登録済み (entered)" if entered else "未登録 (not entered)"
+            out().print(f"No.{number} {where}: {decision} と記録しました", markup=False)
+    finally:
+        runlog.close()
+    if problems:
+        return fail(problems, nothing_run=False)
+    return ExitCode.OK

@@ -50,7 +50,7 @@ from framework.outcome import ExitCode, ItemOutcome, ItemStatus, RunStatus
 from framework.redact import Redactor
 from framework.resultbook import write_exception_report, write_result_list
 from framework.runlog import ItemKey, PriorItem, RunLog, RunRecord
-from framework.savings import minutes_saved
+from framework.savings import exception_items, minutes_saved
 from framework.stopping import StopRequestedError, StopSignal
 from framework.templating import TemplateProblem
 
@@ -137,6 +137,7 @@ class Execution:
             run_dir=str(self.run_dir),
             baseline_minutes_per_item=baseline.minutes_per_item,
             baseline_minutes_per_run=baseline.minutes_per_run,
+            baseline_minutes_per_exception=baseline.minutes_per_exception,
             baseline_measured_by=baseline.measured_by,
             baseline_measured_on=baseline.measured_on.isoformat(),
         )
@@ -683,13 +684,12 @@ class Execution:
         done = counts.get(ItemStatus.DONE, 0)
         has_items = self.workflow.items is not None
         batch_completed = status is RunStatus.COMPLETED and (done > 0 or not has_items)
-        baseline = self.bot.manifest.baseline
         record = self.record
         record.status = status
         record.ended_at = dt.datetime.now().astimezone().replace(microsecond=0)
         record.counts = counts
         record.minutes_saved = minutes_saved(
-            done, batch_completed, baseline.minutes_per_item, baseline.minutes_per_run
+            done, exception_items(counts), batch_completed, record.baseline()
         )
         record.message = self.redactor(message)
         failed = any(s.needs_attention for s in counts if counts[s])

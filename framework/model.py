@@ -41,6 +41,9 @@ class Baseline(Strict):
     """Manual minutes for one item (one application typed in by hand)."""
     minutes_per_run: float = Field(default=0, ge=0)
     """Manual minutes per batch regardless of size (opening the system, printing a list...)."""
+    minutes_per_exception: float = Field(default=0, ge=0)
+    """Minutes staff spend on each item the bot could not finish (refused, failed, bad input):
+    subtracted from the time saved, so exceptions are never hidden in the figures."""
     measured_by: str = Field(min_length=1)
     measured_on: dt.date
     note: str = ""
@@ -68,6 +71,9 @@ class BotManifest(Strict):
     credentials: dict[str, list[str]] = Field(default_factory=dict)
     """Credential name → the fields it has, e.g. ``welfare_system: [username, password]``."""
     baseline: Baseline
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    """Days the run folders (results workbooks, screenshots: personal data) are kept before
+    ``rpa cleanup`` deletes them."""
 
     @field_validator("credentials")
     @classmethod

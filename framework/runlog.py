@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
-from framework.savings import minutes_saved
+from framework.savings import BaselineFigures, exception_items, minutes_saved
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: runs and items
@@ -104,6 +104,43 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX reviews_bot_key ON reviews (bot_id, key_hash);
     """,
+    # 4: the baseline's minutes per exception item (KPI reports subtract them)
+    """
+    ALTER TABLE runs ADD COLUMN baseline_minutes_per_exception REAL NOT NULL DEFAULT 0;
+    CREATE INDEX runs_department_started ON runs (department, started_at);
+    """,
+    # 5: what the scheduler decided (started, skipped for a holiday, missed, caught up, ...)
+    """
+    CREATE TABLE schedule_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        bot_id TEXT NOT NULL,
+        schedule TEXT NOT NULL,
+        fire_time TEXT NOT NULL,
+        event TEXT NOT NULL,
+        run_id TEXT,
+        message TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE INDEX schedule_events_bot_fire ON schedule_events (bot_id, fire_time);
+    """,
+    # 6: the audit trail: who did what; each record carries the hash of the previous one
+    """
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        os_user TEXT NOT NULL,
+        host TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        action TEXT NOT NULL,
+        bot_id TEXT NOT NULL DEFAULT '',
+        run_id TEXT,
+        input_sha256 TEXT,
+        outcome TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT '',
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -126,12 +163,21 @@ class RunRecord:
     baseline_minutes_per_run: float
     baseline_measured_by: str
     baseline_measured_on: str
+    baseline_minutes_per_exception: float = 0.0
     status: RunStatus = RunStatus.RUNNING
     ended_at: dt.datetime | None = None
     counts: dict[ItemStatus, int] = field(default_factory=dict)
     minutes_saved: float = 0.0
     exit_code: int | None = None
     message: str = ""
+
+    def baseline(self) -> BaselineFigures:
+        """The baseline this run was measured against (stored with the run)."""
+        return BaselineFigures(
+            self.baseline_minutes_per_item,
+            self.baseline_minutes_per_run,
+            self.baseline_minutes_per_exception,
+        )
 
     @property
     def items_total(self) -> int:
@@ -160,6 +206,7 @@ class RunRecord:
             "baseline": {
                 "minutes_per_item": self.baseline_minutes_per_item,
                 "minutes_per_run": self.baseline_minutes_per_run,
+                "minutes_per_exception": self.baseline_minutes_per_exception,
                 "measured_by": self.baseline_measured_by,
                 "measured_on": self.baseline_measured_on,
             },
@@ -303,8 +350,9 @@ class SqliteRunLog:
         self._write(
             """INSERT INTO runs (id, bot_id, bot_name, department, workflow, trigger, os_user,
                 host, input, started_at, status, baseline_minutes_per_item,
-                baseline_minutes_per_run, baseline_measured_by, baseline_measured_on, run_dir)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                baseline_minutes_per_run, baseline_minutes_per_exception, baseline_measured_by,
+                baseline_measured_on, run_dir)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 run.id,
                 run.bot_id,
@@ -319,6 +367,7 @@ class SqliteRunLog:
                 run.status.value,
                 run.baseline_minutes_per_item,
                 run.baseline_minutes_per_run,
+                run.baseline_minutes_per_exception,
                 run.baseline_measured_by,
                 run.baseline_measured_on,
                 run.run_dir,
@@ -419,6 +468,7 @@ class SqliteRunLog:
             run_dir=row["run_dir"],
             baseline_minutes_per_item=row["baseline_minutes_per_item"],
             baseline_minutes_per_run=row["baseline_minutes_per_run"],
+            baseline_minutes_per_exception=row["baseline_minutes_per_exception"],
             baseline_measured_by=row["baseline_measured_by"],
             baseline_measured_on=row["baseline_measured_on"],
             counts={
@@ -569,9 +619,9 @@ class SqliteRunLog:
         record.message = message
         record.minutes_saved = minutes_saved(
             record.count(ItemStatus.DONE),
+            exception_items(record.counts),
             False,
-            record.baseline_minutes_per_item,
-            record.baseline_minutes_per_run,
+            record.baseline(),
         )
         with self._lock:
             last = self._conn.execute(

@@ -87,15 +87,16 @@ def test_welfare_bot_on_sample_input(
     records = practice.records()
     got = [{k: r[k] for k in RECORD_KEYS} for r in records]
     assert got == EXPECTED["records"]
-    # 3. the run log: counts and time saved (35 × 6 min + 10 min per completed run)
+    # 3. the run log: counts and time saved
+    #    (35 done × 6 min + 10 min per completed run − 3 exceptions × 3 min)
     db = sqlite3.connect(rpa_home / "runlog.sqlite3")
     run = db.execute(
         "SELECT status, items_done, items_business_error, items_bad_input, items_system_error,"
         " minutes_saved, trigger, baseline_minutes_per_item FROM runs"
     ).fetchall()
     db.close()
-    assert run == [("completed", 35, 1, 2, 0, 220.0, "cli", 6.0)]
-    assert out["run"]["minutes_saved"] == 220.0
+    assert run == [("completed", 35, 1, 2, 0, 211.0, "cli", 6.0)]
+    assert out["run"]["minutes_saved"] == 211.0
     # 4. the results copy: statuses, reasons and receipt numbers next to each row
     run_dir = Path(out["run"]["run_dir"])
     book = openpyxl.load_workbook(run_dir / "applications_結果.xlsx", read_only=True)
@@ -180,7 +181,7 @@ def test_demo_command_in_a_child_process(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert "練習システムに登録された申請 (records now in the practice system): 35 件" in done.stdout
-    assert "220 分" in done.stdout
+    assert "211 分" in done.stdout
 
 
 def _clean_env() -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,21 @@ def run_bot(rpa_home: Path, registry: Registry, browser: Any) -> Iterator[RunBot
     yield run
     for log in logs:
         log.close()
+
+
+def book_of_rows(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
+    """A one-sheet workbook: the keys of the first row as headers, then the rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    headers = list(rows[0])
+    ws.append(headers)
+    for row in rows:
+        ws.append([row[h] for h in headers])  # type: ignore[misc]
+    wb.save(path)
+    return path
 
 
 def artifact(name: str) -> Path:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from conftest import DEMO_CREDENTIALS, RunBot, TempProject
-from openpyxl import Workbook, load_workbook
+from conftest import DEMO_CREDENTIALS, RunBot, TempProject, book_of_rows
+from openpyxl import load_workbook
 
 from framework.errors import InvalidError
 from framework.loader import load_workflow
@@ -140,25 +140,12 @@ def _project(tp: TempProject, *parts: str, target_url: str, site: str = "") -> N
     )
 
 
-def _book(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
-    """A one-sheet workbook: the keys of the first row as headers, then the rows."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    headers = list(rows[0])
-    ws.append(headers)
-    for row in rows:
-        ws.append([row[h] for h in headers])
-    wb.save(path)
-    return path
-
-
 def _run(
     run_bot: RunBot, tp: TempProject, rows: Sequence[Mapping[str, object]] | None = None
 ) -> RunResult:
     """Run the bot ``t``. Steps expected to time out carry their own short ``timeout:``, so the
     healthy steps keep the default and the tests stay steady on a busy machine."""
-    book = _book(tp.root / "input.xlsx", rows) if rows is not None else None
+    book = book_of_rows(tp.root / "input.xlsx", rows) if rows is not None else None
     return run_bot(tp.project, "t", input=book, credentials=DEMO_CREDENTIALS)
 
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from conftest import RunBot, TempProject
-from openpyxl import Workbook, load_workbook
+from conftest import RunBot, TempProject, book_of_rows
+from openpyxl import load_workbook
 
 from framework.errors import InvalidError
 from framework.outcome import ItemStatus
@@ -42,22 +42,10 @@ def _project(tp: TempProject, workflow: str, **others: str) -> None:
     tp.bot("t", "t.yaml", settings="{町名: 本町}")
 
 
-def _book(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    headers = list(rows[0])
-    ws.append(headers)
-    for row in rows:
-        ws.append([row[h] for h in headers])
-    wb.save(path)
-    return path
-
-
 def _run(
     run_bot: RunBot, tp: TempProject, rows: Sequence[Mapping[str, object]] | None = None
 ) -> RunResult:
-    book = _book(tp.root / "input.xlsx", rows) if rows is not None else None
+    book = book_of_rows(tp.root / "input.xlsx", rows) if rows is not None else None
     return run_bot(tp.project, "t", input=book)
 
 
@@ -143,7 +131,9 @@ def test_for_each_gives_back_a_variable_of_the_same_name_even_when_it_is_empty(
       - log: "見つからなかった: {{ row is none }}"
     """
     _project(temp_project, workflow)
-    _book(temp_project.root / "bots" / "t" / "台帳.xlsx", [{"番号": "1", "氏名": "本町 花子"}])
+    book_of_rows(
+        temp_project.root / "bots" / "t" / "台帳.xlsx", [{"番号": "1", "氏名": "本町 花子"}]
+    )
     result = _run(run_bot, temp_project)
 
     assert result.exit_code == 0, result.message

@@ -162,7 +162,7 @@ def book_of_rows(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
     headers = list(rows[0])
     ws.append(headers)
     for row in rows:
-        ws.append([row[h] for h in headers])  # type: ignore[misc]
+        ws.append([row[h] for h in headers])
     wb.save(path)
     return path
 

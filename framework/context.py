@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from pydantic import GetCoreSchemaHandler
+from pydantic import GetCoreSchemaHandler, SecretStr
 from pydantic_core import core_schema
 
 from framework.templating import Expression, Template, TemplateProblem
@@ -124,7 +124,8 @@ class StepContext:
 
     run: RunInfo
     settings: Mapping[str, object]
-    credentials: Mapping[str, Mapping[str, str]]
+    credentials: Mapping[str, Mapping[str, SecretStr]]
+    """Secrets: only templates see the values (``{{ credentials.x.password }}``)."""
     log: Logger
     executor: Executor
     browser_session: BrowserSession
@@ -140,7 +141,10 @@ class StepContext:
         """The names templates can use."""
         names: dict[str, object] = dict(self.variables)
         names["settings"] = MappingProxyType(dict(self.settings))
-        names["credentials"] = self.credentials
+        names["credentials"] = {
+            name: MappingProxyType({k: v.get_secret_value() for k, v in fields.items()})
+            for name, fields in self.credentials.items()
+        }
         names["run"] = self.run.as_template_value()
         names["today"] = dt.date.today()
         if self.item is not None:

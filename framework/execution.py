@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
+from framework import audit
 from framework.botlock import BotLock
 from framework.browsers import BrowserSession
 from framework.context import PageMarkers, RunInfo, StepContext
@@ -112,6 +113,10 @@ class Execution:
         self.started_at = now
         self.redactor = Redactor()
         self.outcomes: list[ItemOutcome] = []
+        self.reported: list[ItemOutcome] = []
+        """The outcomes as the run log has them (masked): what leaves the run besides the
+        results workbooks."""
+        self.input_sha256: str | None = None
         self.run_variables: dict[str, object] = {}
         """Variables set by setup: every item starts from these."""
         self.seen_keys: dict[str, str] = {}
@@ -164,7 +169,7 @@ class Execution:
             lock.release()
 
     def _open(self) -> StepContext:
-        self.run_dir.mkdir(parents=True, exist_ok=False, mode=0o700)
+        self.runner.home.make_run_dir(self.run_id)
 
         def only_this_run(record: Any) -> bool:
             return bool(record["extra"].get("run_id") == self.run_id)
@@ -186,8 +191,12 @@ class Execution:
                 )
             )
         for values in self.prepared.credentials.values():
-            self.redactor.add_secrets(values.values())
+            self.redactor.add_secrets(v.get_secret_value() for v in values.values())
         self.runlog.start_run(self.record)
+        self.input_sha256 = audit.input_sha256(
+            self.prepared.input_path, [entry.path for entry in self.prepared.inputs]
+        )
+        audit.run_started(self.runlog, self.record, self.input_sha256)
         info = RunInfo(
             id=self.run_id,
             bot_id=self.bot.id,
@@ -220,6 +229,15 @@ class Execution:
             self.runlog.close_unfinished(
                 dead.id,
                 "異常終了: 実行中にプロセスが止まりました (the process died during the run)",
+            )
+            audit.record(
+                self.runlog,
+                audit.Action.RUN_FINISHED,
+                trigger=self.request.trigger,
+                bot_id=self.bot.id,
+                run_id=dead.id,
+                outcome="aborted",
+                detail=f"process died; closed by run {self.run_id}",
             )
             self.log.warning(f"run {dead.id} を異常終了として記録しました (closed a dead run)")
 
@@ -571,15 +589,18 @@ class Execution:
         outcome.status = status
         outcome.message = self.redactor(message)
         # the run log gets masked results; the results workbook (for staff) keeps them as read
-        logged = replace(outcome, results={k: self.redactor(v) for k, v in outcome.results.items()})
+        logged = replace(
+            outcome, results={k: self.redactor(v) for k, v in outcome.results.items()}, key=""
+        )
         self.runlog.item_finished(self.record, logged, key)
         self.outcomes.append(outcome)
+        self.reported.append(logged)
         level = "INFO" if status in (ItemStatus.DONE, ItemStatus.SKIPPED) else "WARNING"
         where = f"{outcome.source} {outcome.row}行目" if outcome.row else outcome.source
         extra = " ".join(f"{k}={v}" for k, v in logged.results.items())
         detail = f": {outcome.message}" if outcome.message else ""
         self.log.log(level, f"[{outcome.seq}] {where}: {status.label}{detail} {extra}".rstrip())
-        self.runner.reporter.item_done(outcome)
+        self.runner.reporter.item_done(logged)
 
     # -- steps ------------------------------------------------------------------------------
     def run_steps(self, ctx: StepContext, steps: Sequence[StepCall]) -> None:
@@ -700,6 +721,7 @@ class Execution:
         else:
             record.exit_code = ExitCode.OK
         self.runlog.finish_run(record)
+        audit.run_finished(self.runlog, record, self.input_sha256)
         skipped = counts.get(ItemStatus.SKIPPED, 0)
         self.log.info(
             f"終了: {status.label} 登録済み {done} / 全 {record.items_total} 件"
@@ -711,7 +733,7 @@ class Execution:
         return RunResult(
             exit_code=ExitCode(record.exit_code),
             record=record,
-            outcomes=self.outcomes,
+            outcomes=self.reported,
             run_dir=self.run_dir,
             files=files,
             message=record.message,

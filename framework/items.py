@@ -254,21 +254,34 @@ def _personal_texts(value: object) -> set[str]:
         value = value.date()
     if isinstance(value, dt.date):
         # 2026/4/1 built by hand: "%-m" is glibc only and raises ValueError on Windows
+        y, m, d = value.year, value.month, value.day
         texts.update(
             {
                 value.isoformat(),
                 value.strftime("%Y/%m/%d"),
-                f"{value.year}/{value.month}/{value.day}",
-                f"{value.year}年{value.month}月{value.day}日",
+                value.strftime("%Y%m%d"),
+                value.strftime("%Y.%m.%d"),
+                value.strftime("%Y年%m月%d日"),
+                f"{y}/{m}/{d}",
+                f"{y}-{m}-{d}",
+                f"{y}.{m}.{d}",
+                f"{y}年{m}月{d}日",
             }
         )
         if value >= _FIRST_WAREKI:
-            texts.add(normalize.format_wareki(value))
-            texts.add(normalize.format_wareki(value, short=True))
+            long, short = normalize.format_wareki(value), normalize.format_wareki(value, short=True)
+            era, rest = short[0], short[1:].split(".")[0]
+            texts.update({long, short, long.replace("元年", "1年"), f"{era}{rest}/{m}/{d}"})
+            texts.add(f"{era}{int(rest):02d}.{m:02d}.{d:02d}")
     elif value is not None:
         for text in (str(value).strip(), normalize.clean_text(value)):
             if text:
                 texts.add(text)
+                # a name as a system may show it: without spaces, or each part alone
+                parts = text.replace("\u3000", " ").split()
+                if len(parts) > 1:
+                    texts.update({"".join(parts), " ".join(parts), "\u3000".join(parts)})
+                    texts.update(parts)
     return texts
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from framework.calendar import CALENDAR_FILE, calendar_path, parse_calendar
 from framework.errors import InvalidError, Problem, SourcePos, unknown_name
 from framework.items import FieldSpec, ItemsSpec
 from framework.model import (
@@ -448,6 +449,22 @@ def _manifest_workflow_path(project: Project, bot_dir: Path, name: str) -> Path:
     return in_workflows if in_workflows.exists() or not local.exists() else local
 
 
+def load_manifest(bot: str, project: Project) -> BotManifest:
+    """Only a bot's manifest (``bot.yaml``), validated; its workflow is not loaded."""
+    file = project.bot_file(bot)
+    shown = project.shown(file)
+    if not file.exists():
+        raise InvalidError.one(
+            None, "", unknown_name("ボット", "bot", bot, project.bot_ids()), file=shown
+        )
+    problems: list[Problem] = []
+    doc = load_yaml(file, shown)
+    manifest = validate_at(doc, (), BotManifest, doc.data, problems)
+    if manifest is None:
+        raise InvalidError(problems)
+    return manifest
+
+
 def load_bot(bot: str, registry: Registry, project: Project) -> Bot:
     """Load a bot (by id or path) and its workflow, checking them together."""
     file = project.bot_file(bot)
@@ -486,6 +503,7 @@ def load_bot(bot: str, registry: Registry, project: Project) -> Bot:
             )
         )
     if workflow is not None:
+        _check_schedule_inputs(st, doc, manifest, workflow.items is not None)
         names = Names(
             item=None,
             in_item=False,
@@ -516,6 +534,8 @@ def validate_project(
             resolved = path.resolve()
             if resolved.is_dir() and (resolved / "bot.yaml").exists():
                 targets.append(("bot", resolved / "bot.yaml"))
+            elif resolved.name == CALENDAR_FILE:
+                targets.append(("calendar", resolved))
             elif resolved.name == "bot.yaml":
                 targets.append(("bot", resolved))
             else:
@@ -523,7 +543,16 @@ def validate_project(
     else:
         targets = [("bot", project.bot_file(b)) for b in project.bot_ids()]
         targets += [("workflow", p.resolve()) for p in project.workflow_files()]
+        if calendar_path(project.root).exists():
+            targets.append(("calendar", calendar_path(project.root)))
     for kind, path in targets:
+        if kind == "calendar":
+            checked.append(project.shown(path))
+            try:
+                parse_calendar(path, project.shown(path))
+            except InvalidError as exc:
+                problems.extend(exc.problems)
+            continue
         if kind == "bot":
             checked.append(project.shown(path))
             try:
@@ -552,3 +581,28 @@ def _called_paths(workflow: Workflow) -> set[Path]:
             found.add(target.path)
             found |= _called_paths(target)
     return found
+
+
+def _check_schedule_inputs(
+    st: _Loading, doc: YamlDoc, manifest: BotManifest, has_items: bool
+) -> None:
+    """A scheduled run has nobody to pass ``--input``: it needs one when the workflow has items."""
+    default = manifest.input.default if manifest.input is not None else None
+    for index, spec in enumerate(manifest.schedules):
+        if has_items and spec.input is None and default is None:
+            st.problems.append(
+                doc.problem(
+                    ("schedules", index),
+                    "予定実行の入力がありません。input（受付フォルダなど）か input.default を"
+                    "書いてください (a scheduled run needs an input)",
+                )
+            )
+        elif not has_items and spec.input is not None:
+            st.problems.append(
+                doc.problem(
+                    ("schedules", index, "input"),
+                    "このワークフローは items を持たないので input は使えません"
+                    " (workflow has no items)",
+                    prefer_key=True,
+                )
+            )

@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from framework.errors import SourcePos
 from framework.locator import Locator
@@ -57,6 +57,92 @@ class InputSpec(Strict):
     description: str = ""
 
 
+class ScheduleSpec(Strict):
+    """One entry of ``schedules:``: when ``rpa scheduler`` runs the bot unattended.
+
+    ``cron`` says at which times (``0 19 * * mon-fri``: weekdays at 19:00), ``calendar`` on
+    which of those days: ``business_days`` (the default: no weekends, national holidays,
+    年末年始 or closures from ``calendar.yaml``), ``every_day``, or only the listed ``dates``.
+    """
+
+    name: str | None = Field(default=None, min_length=1)
+    """A short name for logs and ``rpa schedule`` (default: the cron expression)."""
+    cron: str = Field(min_length=1)
+    """``分 時 日 月 曜日`` (crontab; 1 = Monday, 0 and 7 = Sunday), optionally seconds first."""
+    timezone: str = "Asia/Tokyo"
+    calendar: Literal["business_days", "every_day", "dates"] = "business_days"
+    dates: list[dt.date] = Field(default_factory=list, validate_default=True)
+    """With ``calendar: dates``: the only days the bot runs (at the cron times)."""
+    catch_up_until: dt.time | None = None
+    """If the PC was off at the fire time, run once when the scheduler starts before this time
+    of day (the first one after the fire time, e.g. ``"07:30"`` the next morning); later it is
+    recorded as missed. Without it, a run that could not start on time is recorded as missed."""
+    time_limit_minutes: float = Field(default=120, gt=0, le=1440)
+    """A run still going after this many minutes is stopped (then killed) and recorded aborted."""
+    input: str | None = None
+    """Input for the scheduled run, relative to the bot's folder (default: ``input.default``)."""
+
+    @property
+    def key(self) -> str:
+        """How the scheduler and the run log name this schedule."""
+        return self.name or self.cron
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from framework.cron import parse_cron
+
+        parse_cron(value)  # raises CronError (a ValueError) with a Japanese message
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"タイムゾーン「{value}」はありません。例: Asia/Tokyo (unknown time zone)"
+            ) from None
+        return value
+
+    @field_validator("catch_up_until", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: object) -> object:
+        if value is None or isinstance(value, dt.time):
+            return value
+        text = str(value).strip()
+        hours, sep, minutes = text.partition(":")
+        if (
+            sep
+            and hours.isdigit()
+            and minutes.isdigit()
+            and len(minutes) == 2
+            and int(hours) < 24
+            and int(minutes) < 60
+        ):
+            return dt.time(int(hours), int(minutes))
+        raise ValueError(
+            f'時刻を "07:30" の形で書いてください: {text!r} (expected a time of day HH:MM)'
+        )
+
+    @field_validator("dates")
+    @classmethod
+    def _dates(cls, value: list[dt.date], info: ValidationInfo) -> list[dt.date]:
+        calendar = info.data.get("calendar")
+        if calendar == "dates" and not value:
+            raise ValueError(
+                "calendar: dates のときは dates に実行する日を書いてください (dates is required)"
+            )
+        if calendar is not None and calendar != "dates" and value:
+            raise ValueError(
+                "dates は calendar: dates のときだけ書けます (dates needs calendar: dates)"
+            )
+        return sorted(set(value))
+
+
 class BotManifest(Strict):
     """``bots/<bot_id>/bot.yaml``."""
 
@@ -74,6 +160,21 @@ class BotManifest(Strict):
     retention_days: int = Field(default=30, ge=1, le=3650)
     """Days the run folders (results workbooks, screenshots: personal data) are kept before
     ``rpa cleanup`` deletes them."""
+    schedules: list[ScheduleSpec] = Field(default_factory=list)
+    """When ``rpa scheduler`` runs the bot (overnight batches); see :class:`ScheduleSpec`."""
+
+    @field_validator("schedules")
+    @classmethod
+    def _schedule_names(cls, value: list[ScheduleSpec]) -> list[ScheduleSpec]:
+        seen: set[str] = set()
+        for spec in value:
+            if spec.key in seen:
+                raise ValueError(
+                    f"同じ名前のスケジュールが2つあります: {spec.key!r}。name で区別してください"
+                    " (duplicate schedule name)"
+                )
+            seen.add(spec.key)
+        return value
 
     @field_validator("credentials")
     @classmethod

@@ -88,6 +88,8 @@ def _field_names(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str
     """The field names (and aliases) allowed at ``loc``'s parent, for "did you mean"."""
     current: Any = model
     for part in loc[:-1]:
+        if isinstance(part, int):
+            continue  # an index into a list keeps the list's model
         if isinstance(current, type) and issubclass(current, BaseModel):
             info = current.model_fields.get(str(part))
             if info is None:

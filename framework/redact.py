@@ -2,17 +2,36 @@
 
 Credentials in use and the personal fields of the current item (``pii: true``) are replaced by a
 placeholder wherever they appear, whichever step or library produced the text - including
-Playwright messages that quote a value that was typed.
+Playwright messages that quote a value that was typed, or a URL that carries it
+percent-encoded.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import traceback
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 SECRET_MASK = "***"
 MIN_LENGTH = 2
+
+_alive: weakref.WeakSet[Redactor] = weakref.WeakSet()
+"""Every redactor of this process, for texts written outside a run (crash reports)."""
+
+
+def encoded_forms(text: str) -> set[str]:
+    """The text and the ways programs escape it: in a URL, in a form body, in JSON."""
+    return {
+        text,
+        quote(text, safe=""),
+        quote(text),
+        quote_plus(text),
+        json.dumps(text)[1:-1],
+    }
 
 
 class Redactor:
@@ -23,14 +42,20 @@ class Redactor:
         self._personal: dict[str, str] = {}
         self._pattern: re.Pattern[str] | None = None
         self._replacement: dict[str, str] = {}
+        _alive.add(self)
 
     def add_secrets(self, values: Iterable[str]) -> None:
-        self._secrets |= {v for v in values if len(v) >= MIN_LENGTH}
+        self._secrets |= {form for v in values if len(v) >= MIN_LENGTH for form in encoded_forms(v)}
         self._compile()
 
     def set_personal(self, values: Mapping[str, str]) -> None:
         """The current item's personal values (text → field name); replaces the previous item's."""
-        self._personal = {k: v for k, v in values.items() if len(k) >= MIN_LENGTH}
+        self._personal = {
+            form: name
+            for text, name in values.items()
+            if len(text) >= MIN_LENGTH
+            for form in encoded_forms(text)
+        }
         self._compile()
 
     def _compile(self) -> None:
@@ -51,3 +76,22 @@ class Redactor:
     def patch(self, record: Any) -> None:
         """A loguru patcher: masks the message of every record."""
         record["message"] = self(record["message"])
+
+
+def mask_everywhere(text: str) -> str:
+    """Mask with every redactor still alive in this process (the secrets of a run in progress)."""
+    for redactor in list(_alive):
+        text = redactor(text)
+    return text
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """A traceback for a crash report: where it happened, and the messages masked.
+
+    Frames (file, line, function, the source line) hold no data; exception messages may, so
+    they go through every live redactor.
+    """
+    lines: list[str] = []
+    for block in traceback.TracebackException.from_exception(exc).format():
+        lines.append(mask_everywhere(block))
+    return "".join(lines)

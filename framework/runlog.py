@@ -22,12 +22,16 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from framework import audit
+from framework.audit import AuditRecord, Sealer
+from framework.home import private_dir, private_file
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
 from framework.savings import BaselineFigures, exception_items, minutes_saved
 
@@ -250,6 +254,156 @@ class ItemKey:
     text: str | None
 
 
+class ScheduleEventKind(StrEnum):
+    """What the scheduler decided about one fire time of a bot's schedule."""
+
+    STARTED = "started"
+    """The run started at its time."""
+    CAUGHT_UP = "caught_up"
+    """The run started late (the PC was off or asleep), inside the catch-up window."""
+    FINISHED = "finished"
+    """The run ended (exit code 0 or 1: some items may need a person)."""
+    FAILED = "failed"
+    """The run ended without doing its work (invalid, aborted, crashed)."""
+    TIMED_OUT = "timed_out"
+    """The run went past its time limit: stopped, killed if needed, recorded as aborted."""
+    ALREADY_RUNNING = "already_running"
+    """The bot was still running (exit code 4, or the previous scheduled run had not ended)."""
+    SKIPPED = "skipped"
+    """The day is closed (weekend, national holiday, 年末年始, a city closure)."""
+    MISSED = "missed"
+    """The scheduler was not running at the time, and the catch-up window has passed."""
+    INVALID = "invalid"
+    """The manifest is invalid: the bot's previous valid schedule stays in force."""
+
+    @property
+    def label(self) -> str:
+        """The Japanese words staff see."""
+        return _SCHEDULE_LABELS[self]
+
+
+_SCHEDULE_LABELS = {
+    ScheduleEventKind.STARTED: "開始",
+    ScheduleEventKind.CAUGHT_UP: "遅れて実行",
+    ScheduleEventKind.FINISHED: "終了",
+    ScheduleEventKind.FAILED: "失敗",
+    ScheduleEventKind.TIMED_OUT: "時間切れで停止",
+    ScheduleEventKind.ALREADY_RUNNING: "実行中のため見送り",
+    ScheduleEventKind.SKIPPED: "休みのため見送り",
+    ScheduleEventKind.MISSED: "実行できず",
+    ScheduleEventKind.INVALID: "設定エラー",
+}
+
+
+@dataclass(frozen=True)
+class ScheduleEvent:
+    """One decision of the scheduler, as the run log keeps it (table ``schedule_events``)."""
+
+    bot_id: str
+    schedule: str
+    """The schedule's name (``name:``, else its cron expression); empty for ``invalid``."""
+    fire_time: dt.datetime
+    """The time the schedule said (not when it was decided), in the schedule's time zone."""
+    event: ScheduleEventKind
+    run_id: str | None = None
+    message: str = ""
+    at: dt.datetime | None = None
+    """When it was recorded (set by the store when left out)."""
+    id: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "bot_id": self.bot_id,
+            "schedule": self.schedule,
+            "fire_time": self.fire_time.isoformat(),
+            "event": self.event.value,
+            "label": self.event.label,
+            "run_id": self.run_id,
+            "message": self.message,
+            "at": self.at.isoformat() if self.at else None,
+        }
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a query covers: local start dates (both included) and exact matches."""
+
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    department: str | None = None
+    bot_id: str | None = None
+    status: RunStatus | None = None
+
+
+@dataclass(frozen=True)
+class RunTally:
+    """The runs of one bot in one month (local start date), added up for KPI reports.
+
+    ``runs`` counts finished runs (completed or aborted); ``running`` counts runs still marked
+    running, whose counts and minutes are not final (they are zero in the log until then).
+    """
+
+    department: str
+    bot_id: str
+    bot_name: str
+    month: str
+    """``YYYY-MM`` of the local start date."""
+    runs: int
+    running: int
+    aborted: int
+    needing_person: int
+    """Runs with at least one exception item, or aborted: a person had to step in."""
+    items: dict[ItemStatus, int]
+    wall_seconds: float
+    minutes_saved: float
+
+
+@dataclass(frozen=True)
+class BaselineUse:
+    """One baseline of a bot and the finished runs that were measured against it."""
+
+    department: str
+    bot_id: str
+    minutes_per_item: float
+    minutes_per_run: float
+    minutes_per_exception: float
+    measured_by: str
+    measured_on: str
+    first_started: str
+    last_started: str
+    runs: int
+    minutes_saved: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunLine:
+    """One finished run for a report's detail: counts, times and baseline; nothing personal."""
+
+    id: str
+    department: str
+    bot_id: str
+    bot_name: str
+    trigger: str
+    started_at: str
+    ended_at: str | None
+    status: str
+    done: int
+    business_error: int
+    system_error: int
+    bad_input: int
+    needs_review: int
+    skipped: int
+    minutes_saved: float
+    minutes_per_item: float
+    minutes_per_run: float
+    minutes_per_exception: float
+    measured_by: str
+    measured_on: str
+    wall_seconds: int | None
+    """From start to end (None when the run has no end time)."""
+
+
 class RunLog(Protocol):
     """What the runner and the commands need from a run-log store."""
 
@@ -279,9 +433,41 @@ class RunLog(Protocol):
 
     def recent_runs(self, limit: int = 20, bot_id: str | None = None) -> list[RunRecord]: ...
 
+    def find_runs(self, where: RunFilter, limit: int = 20) -> list[RunRecord]: ...
+
+    def tally_runs(self, where: RunFilter) -> list[RunTally]: ...
+
+    def baseline_uses(self, where: RunFilter) -> list[BaselineUse]: ...
+
+    def run_lines(self, where: RunFilter) -> Iterator[RunLine]: ...
+
+    def bot_departments(self) -> dict[str, str]: ...
+
     def get_run(self, run_id: str) -> RunRecord | None: ...
 
     def items(self, run_id: str) -> list[ItemOutcome]: ...
+
+    def append_audit(self, fields: Mapping[str, object], seal: Sealer, genesis: str) -> int: ...
+
+    def audit_records(
+        self, since: str | None = None, until: str | None = None
+    ) -> list[AuditRecord]: ...
+
+    def audit_issued(self) -> int: ...
+
+    def record_schedule_event(self, event: ScheduleEvent) -> None: ...
+
+    def schedule_events(
+        self, limit: int = 20, bot_id: str | None = None
+    ) -> list[ScheduleEvent]: ...
+
+    def fire_events(
+        self, bot_id: str, schedule: str, fire_time: dt.datetime
+    ) -> list[ScheduleEvent]: ...
+
+    def last_fire_time(self, bot_id: str, schedule: str) -> dt.datetime | None: ...
+
+    def scheduled_runs_since(self, bot_id: str, since: dt.datetime) -> list[RunRecord]: ...
 
     def close(self) -> None: ...
 
@@ -290,17 +476,41 @@ def _now_iso(value: dt.datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
+def _where(where: RunFilter) -> tuple[str, list[object]]:
+    """SQL conditions for a filter; dates compare on the local date the ISO text starts with."""
+    terms = ["1 = 1"]
+    params: list[object] = []
+    if where.first_day is not None:
+        terms.append("started_at >= ?")
+        params.append(where.first_day.isoformat())
+    if where.last_day is not None:
+        terms.append("started_at < ?")
+        params.append((where.last_day + dt.timedelta(days=1)).isoformat())
+    for column, value in (
+        ("department", where.department),
+        ("bot_id", where.bot_id),
+        ("status", where.status.value if where.status else None),
+    ):
+        if value is not None:
+            terms.append(f"{column} = ?")
+            params.append(value)
+    return " AND ".join(terms), params
+
+
 class SqliteRunLog:
     """The run log in one SQLite file (WAL mode, one transaction per state change)."""
 
     def __init__(self, path: Path, secret_path: Path | None = None) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(
             path, timeout=30, isolation_level=None, check_same_thread=False
         )
         self._conn.row_factory = sqlite3.Row
+        for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if part.exists():
+                private_file(part)  # the WAL files SQLite creates later take the same mode
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL would lose the last commits on a power cut: an item in progress would come back
         # as pending (or not at all) and be entered a second time
@@ -497,6 +707,128 @@ class SqliteRunLog:
                 ).fetchall()
         return [self._record(r) for r in rows]
 
+    def find_runs(self, where: RunFilter, limit: int = 20) -> list[RunRecord]:
+        """Runs matching ``where``, newest first (``rpa runs`` with filters)."""
+        sql, params = _where(where)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM runs WHERE {sql} ORDER BY started_at DESC, id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [self._record(r) for r in rows]
+
+    def tally_runs(self, where: RunFilter) -> list[RunTally]:
+        """Runs added up per department, bot and month, in one aggregate query.
+
+        Rows still running have zero counts and minutes until they finish, so summing every
+        row is the sum over finished runs; they are counted apart (``running``).
+        """
+        sql, params = _where(where)
+        with self._lock:
+            rows = self._conn.execute(
+                f"""SELECT department, bot_id, max(bot_name), substr(started_at, 1, 7) AS month,
+                       sum(status != 'running'), sum(status = 'running'),
+                       sum(status = 'aborted'),
+                       sum(status = 'aborted' OR items_business_error + items_system_error
+                           + items_bad_input + items_needs_review > 0),
+                       sum(items_done), sum(items_business_error), sum(items_system_error),
+                       sum(items_bad_input), sum(items_needs_review), sum(items_skipped),
+                       coalesce(sum(strftime('%s', ended_at) - strftime('%s', started_at)), 0),
+                       sum(minutes_saved)
+                   FROM runs WHERE {sql}
+                   GROUP BY department, bot_id, month
+                   ORDER BY department, bot_id, month""",
+                params,
+            ).fetchall()
+        statuses = (
+            ItemStatus.DONE,
+            ItemStatus.BUSINESS_ERROR,
+            ItemStatus.SYSTEM_ERROR,
+            ItemStatus.BAD_INPUT,
+            ItemStatus.NEEDS_REVIEW,
+            ItemStatus.SKIPPED,
+        )
+        return [
+            RunTally(
+                department=r[0],
+                bot_id=r[1],
+                bot_name=r[2],
+                month=r[3],
+                runs=r[4],
+                running=r[5],
+                aborted=r[6],
+                needing_person=r[7],
+                items=dict(zip(statuses, r[8:14], strict=True)),
+                wall_seconds=float(r[14]),
+                minutes_saved=float(r[15]),
+            )
+            for r in rows
+        ]
+
+    def baseline_uses(self, where: RunFilter) -> list[BaselineUse]:
+        """Each distinct baseline stored with finished runs, with how many runs used it."""
+        sql, params = _where(where)
+        with self._lock:
+            rows = self._conn.execute(
+                f"""SELECT department, bot_id, baseline_minutes_per_item,
+                       baseline_minutes_per_run, baseline_minutes_per_exception,
+                       baseline_measured_by, baseline_measured_on,
+                       min(started_at), max(started_at), count(*), sum(minutes_saved)
+                   FROM runs WHERE {sql} AND status != 'running'
+                   GROUP BY 1, 2, 3, 4, 5, 6, 7
+                   ORDER BY department, bot_id, min(started_at)""",
+                params,
+            ).fetchall()
+        return [
+            BaselineUse(
+                department=r[0],
+                bot_id=r[1],
+                minutes_per_item=r[2],
+                minutes_per_run=r[3],
+                minutes_per_exception=r[4],
+                measured_by=r[5],
+                measured_on=r[6],
+                first_started=r[7],
+                last_started=r[8],
+                runs=r[9],
+                minutes_saved=float(r[10]),
+            )
+            for r in rows
+        ]
+
+    def run_lines(self, where: RunFilter) -> Iterator[RunLine]:
+        """Finished runs in start order, streamed in chunks (a year may hold 100,000 runs)."""
+        sql, params = _where(where)
+        with self._lock:
+            cursor = self._conn.execute(
+                f"""SELECT id, department, bot_id, bot_name, trigger, started_at, ended_at,
+                       status, items_done, items_business_error, items_system_error,
+                       items_bad_input, items_needs_review, items_skipped, minutes_saved,
+                       baseline_minutes_per_item, baseline_minutes_per_run,
+                       baseline_minutes_per_exception, baseline_measured_by,
+                       baseline_measured_on,
+                       strftime('%s', ended_at) - strftime('%s', started_at)
+                   FROM runs WHERE {sql} AND status != 'running'
+                   ORDER BY started_at, id""",
+                params,
+            )
+            cursor.row_factory = None
+        while True:
+            with self._lock:
+                chunk = cursor.fetchmany(5_000)
+            if not chunk:
+                return
+            for row in chunk:
+                yield RunLine(*row)
+
+    def bot_departments(self) -> dict[str, str]:
+        """Every bot in the log and the department of its latest run."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT bot_id, department, max(started_at) FROM runs GROUP BY bot_id"
+            ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._lock:
             row = self._conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -578,6 +910,15 @@ class SqliteRunLog:
                 _now_iso(dt.datetime.now()),
             ),
         )
+        audit.record(
+            self,
+            audit.Action.REVIEW,
+            bot_id=row["bot_id"],
+            run_id=run_id,
+            outcome="entered" if entered else "not_entered",
+            detail=f"No.{seq}",
+            user=reviewed_by,
+        )
         return ItemOutcome(
             seq=seq, source=row["source"], row=row["row"], status=ItemStatus(row["status"])
         )
@@ -631,9 +972,138 @@ class SqliteRunLog:
         record.ended_at = dt.datetime.fromisoformat(last) if last else record.started_at
         self.finish_run(record)
 
+    def append_audit(self, fields: Mapping[str, object], seal: Sealer, genesis: str) -> int:
+        """Append an audit record in one transaction: its seq and the previous hash are read
+        under the write lock, so two processes appending at once still form one chain."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                last = self._conn.execute(
+                    "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                sealed = {**fields, "prev_hash": last[0] if last else genesis}
+                cursor = self._conn.execute(
+                    """INSERT INTO audit (at, os_user, host, trigger, action, bot_id, run_id,
+                           input_sha256, outcome, detail, prev_hash, hash)
+                       VALUES (:at, :os_user, :host, :trigger, :action, :bot_id, :run_id,
+                           :input_sha256, :outcome, :detail, :prev_hash, '')""",
+                    sealed,
+                )
+                seq = int(cursor.lastrowid or 0)
+                self._conn.execute(
+                    "UPDATE audit SET hash = ? WHERE seq = ?", (seal({**sealed, "seq": seq}), seq)
+                )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        return seq
+
+    def audit_records(
+        self, since: str | None = None, until: str | None = None
+    ) -> list[AuditRecord]:
+        """Audit records in seq order; ``since`` <= at < ``until`` (ISO text) when given."""
+        with self._lock:
+            rows = self._conn.execute(
+                """SELECT * FROM audit WHERE (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)
+                   ORDER BY seq""",
+                (since, since, until, until),
+            ).fetchall()
+        return [AuditRecord(**dict(r)) for r in rows]
+
+    def audit_issued(self) -> int:
+        """The highest audit seq ever handed out (SQLite's AUTOINCREMENT counter)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'audit'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- the scheduler's decisions ----------------------------------------------------------
+    def record_schedule_event(self, event: ScheduleEvent) -> None:
+        """Record what the scheduler decided about one fire time (or a manifest it refused)."""
+        self._write(
+            """INSERT INTO schedule_events (bot_id, schedule, fire_time, event, run_id, message,
+                   at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (
+                event.bot_id,
+                event.schedule,
+                _now_iso(event.fire_time),
+                event.event.value,
+                event.run_id,
+                event.message,
+                _now_iso(event.at or dt.datetime.now().astimezone()),
+            ),
+        )
+
+    def _schedule_event(self, row: sqlite3.Row) -> ScheduleEvent:
+        return ScheduleEvent(
+            id=row["id"],
+            bot_id=row["bot_id"],
+            schedule=row["schedule"],
+            fire_time=dt.datetime.fromisoformat(row["fire_time"]),
+            event=ScheduleEventKind(row["event"]),
+            run_id=row["run_id"],
+            message=row["message"],
+            at=dt.datetime.fromisoformat(row["at"]),
+        )
+
+    def schedule_events(self, limit: int = 20, bot_id: str | None = None) -> list[ScheduleEvent]:
+        """The scheduler's latest decisions, newest first (for ``rpa runs``)."""
+        with self._lock:
+            if bot_id:
+                rows = self._conn.execute(
+                    "SELECT * FROM schedule_events WHERE bot_id = ? ORDER BY id DESC LIMIT ?",
+                    (bot_id, limit),
+                ).fetchall()
+            else:
+                rows = self._conn.execute(
+                    "SELECT * FROM schedule_events ORDER BY id DESC LIMIT ?", (limit,)
+                ).fetchall()
+        return [self._schedule_event(r) for r in rows]
+
+    def fire_events(
+        self, bot_id: str, schedule: str, fire_time: dt.datetime
+    ) -> list[ScheduleEvent]:
+        """Every decision recorded about one fire time of a schedule, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                """SELECT * FROM schedule_events
+                   WHERE bot_id = ? AND schedule = ? AND fire_time = ? ORDER BY id""",
+                (bot_id, schedule, _now_iso(fire_time)),
+            ).fetchall()
+        return [self._schedule_event(r) for r in rows]
+
+    def last_fire_time(self, bot_id: str, schedule: str) -> dt.datetime | None:
+        """The latest fire time of a schedule that the scheduler recorded a decision about."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT fire_time FROM schedule_events WHERE bot_id = ? AND schedule = ?",
+                (bot_id, schedule),
+            ).fetchall()
+        return max((dt.datetime.fromisoformat(r[0]) for r in rows), default=None)
+
+    def scheduled_runs_since(self, bot_id: str, since: dt.datetime) -> list[RunRecord]:
+        """Runs of the bot started by the scheduler at or after ``since``, oldest first."""
+        # stored times carry their UTC offset: the SQL bound only narrows, Python compares
+        coarse = (since - dt.timedelta(days=2)).isoformat(timespec="seconds")[:19]
+        with self._lock:
+            rows = self._conn.execute(
+                """SELECT * FROM runs WHERE bot_id = ? AND trigger = 'schedule'
+                   AND started_at >= ? ORDER BY started_at, id""",
+                (bot_id, coarse),
+            ).fetchall()
+        records = [self._record(r) for r in rows]
+        return [r for r in records if _aware(r.started_at) >= since]
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """Times written without an offset are local times."""
+    return value if value.tzinfo is not None else value.astimezone()
 
 
 def _load_secret(path: Path) -> bytes:

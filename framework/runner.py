@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from pydantic import SecretStr
+
 from framework import credentials as credential_store
 from framework.browsers import BrowserOptions
 from framework.errors import (
@@ -46,8 +48,8 @@ class RunRequest:
     trigger: str = "cli"
     dry_run: bool = False
     browser: BrowserOptions = field(default_factory=BrowserOptions)
-    credentials: dict[str, dict[str, str]] | None = None
-    """Credential values given directly (``rpa demo``); otherwise read from env/files."""
+    credentials: Mapping[str, Mapping[str, str | SecretStr]] | None = None
+    """Credential values given directly (``rpa demo``); otherwise keyring, env or files."""
     rerun_of: str | None = None
     """``--rerun-failed RUN_ID``: only the items that did not get done in that run."""
 
@@ -58,7 +60,7 @@ class Prepared:
 
     bot: Bot
     settings: dict[str, SettingValue]
-    credentials: dict[str, dict[str, str]]
+    credentials: credential_store.Secrets
     inputs: list[OpenInput]
     input_path: Path | None
 
@@ -171,7 +173,7 @@ class Runner:
         bot = load_bot(request.bot, self.registry, self.project)
         settings = merge_settings(bot, request.overrides)
         if request.credentials is not None:
-            creds = {name: dict(values) for name, values in request.credentials.items()}
+            creds = credential_store.as_secrets(request.credentials)
         else:
             try:
                 creds = credential_store.resolve(

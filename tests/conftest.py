@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keyring.backend import KeyringBackend
 
 from framework.browsers import BrowserOptions, find_browser, launch_args
 from framework.home import Home
@@ -60,12 +61,48 @@ def registry() -> Registry:
 
 @pytest.fixture
 def rpa_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """RPA_HOME in tmp, no credentials from the environment and none from the OS keyring."""
+    import keyring.core
+    from keyring.backends import null
+
     home = tmp_path / "var"
     monkeypatch.setenv("RPA_HOME", str(home))
     for name in list(os.environ):
         if name.startswith("RPA_CREDENTIAL_"):
             monkeypatch.delenv(name)
+    # a developer's real keyring must not answer, in this process or in child `rpa` processes
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", null.Keyring())
     return home
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in memory: the OS keyring's stand-in in tests."""
+
+    priority = -10  # never chosen by keyring itself
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.values.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring(rpa_home: Path, monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
+    """An OS keyring for this test only (in this process)."""
+    import keyring.core
+
+    backend = MemoryKeyring()
+    monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
+    return backend
 
 
 @dataclass

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
-from framework.runlog import MIGRATIONS, RunLog, RunRecord, SqliteRunLog
+from framework.runlog import (
+    MIGRATIONS,
+    RunLog,
+    RunRecord,
+    ScheduleEvent,
+    ScheduleEventKind,
+    SqliteRunLog,
+)
 
 StoreFactory = Callable[[], RunLog]
 
@@ -175,3 +182,152 @@ def test_a_version_1_log_is_upgraded_in_place(tmp_path: Path) -> None:
         assert found is not None and found.status is ItemStatus.DONE and found.run_id == "old"
     finally:
         store.close()
+
+
+def _finished(
+    store: RunLog,
+    run_id: str,
+    started: str,
+    status: RunStatus,
+    counts: dict[ItemStatus, int],
+    minutes: float,
+    *,
+    bot: str = "welfare_entry",
+    department: str = "障がい福祉課",
+    per_item: float = 6,
+) -> None:
+    record = _run(run_id, bot=bot)
+    record.department = department
+    record.started_at = dt.datetime.fromisoformat(started)
+    record.baseline_minutes_per_item = per_item
+    store.start_run(record)
+    if status is RunStatus.RUNNING:
+        return
+    record.status = status
+    record.counts = counts
+    record.minutes_saved = minutes
+    record.ended_at = record.started_at + dt.timedelta(minutes=2)
+    store.finish_run(record)
+
+
+def _report_log(store: RunLog) -> None:
+    done, review = ItemStatus.DONE, ItemStatus.NEEDS_REVIEW
+    completed, aborted = RunStatus.COMPLETED, RunStatus.ABORTED
+    _finished(store, "a", "2026-03-31T23:59:00+09:00", completed, {done: 2}, 22)
+    _finished(store, "b", "2026-04-01T00:01:00+09:00", completed, {done: 1, review: 1}, 13)
+    _finished(store, "c", "2026-04-15T10:00:00+09:00", aborted, {done: 1}, 6, per_item=5)
+    _finished(
+        store,
+        "d",
+        "2026-05-01T10:00:00+09:00",
+        completed,
+        {done: 4},
+        21,
+        bot="x",
+        department="市民課",
+    )
+    _finished(store, "e", "2026-05-02T10:00:00+09:00", RunStatus.RUNNING, {}, 0)
+
+
+def test_find_runs_filters(open_store: StoreFactory) -> None:
+    from framework.runlog import RunFilter
+
+    store = open_store()
+    _report_log(store)
+    april = RunFilter(first_day=dt.date(2026, 4, 1), last_day=dt.date(2026, 4, 30))
+    assert [r.id for r in store.find_runs(april)] == ["c", "b"]
+    assert [r.id for r in store.find_runs(RunFilter(department="市民課"))] == ["d"]
+    assert [r.id for r in store.find_runs(RunFilter(status=RunStatus.ABORTED))] == ["c"]
+    assert [r.id for r in store.find_runs(RunFilter(bot_id="x"))] == ["d"]
+    assert [r.id for r in store.find_runs(RunFilter(), limit=2)] == ["e", "d"]
+    assert [r.id for r in store.find_runs(RunFilter(last_day=dt.date(2026, 3, 31)))] == ["a"]
+
+
+def test_tally_runs_adds_up_per_department_bot_and_month(open_store: StoreFactory) -> None:
+    from framework.runlog import RunFilter
+
+    store = open_store()
+    _report_log(store)
+    rows = store.tally_runs(RunFilter(first_day=dt.date(2026, 4, 1)))
+    got = {(r.department, r.bot_id, r.month): r for r in rows}
+    assert sorted(got) == [
+        ("市民課", "x", "2026-05"),
+        ("障がい福祉課", "welfare_entry", "2026-04"),
+        ("障がい福祉課", "welfare_entry", "2026-05"),
+    ]
+    april = got[("障がい福祉課", "welfare_entry", "2026-04")]
+    assert (april.runs, april.aborted, april.needing_person) == (2, 1, 2)
+    assert april.items[ItemStatus.DONE] == 2
+    assert april.items[ItemStatus.NEEDS_REVIEW] == 1
+    assert april.minutes_saved == 19
+    assert april.wall_seconds == 240
+    running = got[("障がい福祉課", "welfare_entry", "2026-05")]
+    assert (running.runs, running.running, running.minutes_saved) == (0, 1, 0)
+
+
+def test_baseline_uses_and_run_lines(open_store: StoreFactory) -> None:
+    from framework.runlog import RunFilter
+
+    store = open_store()
+    _report_log(store)
+    where = RunFilter(department="障がい福祉課")
+    uses = store.baseline_uses(where)
+    assert [(u.minutes_per_item, u.runs, u.minutes_saved) for u in uses] == [(6, 2, 35), (5, 1, 6)]
+    lines = list(store.run_lines(where))
+    assert [line.id for line in lines] == ["a", "b", "c"]  # the running one is left out
+    assert lines[1].needs_review == 1 and lines[2].status == "aborted"
+    assert not hasattr(lines[0], "input")  # nothing personal travels with a line
+    assert store.bot_departments() == {"welfare_entry": "障がい福祉課", "x": "市民課"}
+
+
+# -- the scheduler's decisions ------------------------------------------------------------------
+
+
+def _event(
+    fire: dt.datetime, kind: str, *, bot: str = "welfare_entry", schedule: str = "夜間入力"
+) -> ScheduleEvent:
+    return ScheduleEvent(bot, schedule, fire, ScheduleEventKind(kind), message=kind)
+
+
+def test_schedule_events_round_trip(open_store: StoreFactory) -> None:
+    jst = dt.timezone(dt.timedelta(hours=9))
+    first = dt.datetime(2026, 12, 28, 19, tzinfo=jst)
+    second = dt.datetime(2027, 1, 4, 19, tzinfo=jst)
+    store = open_store()
+    store.record_schedule_event(_event(first, "started"))
+    store.record_schedule_event(_event(first, "finished"))
+    store.record_schedule_event(_event(second, "missed"))
+    store.record_schedule_event(_event(second, "skipped", bot="other", schedule="朝"))
+    store = open_store()  # another process reads the same file
+    assert [e.event.value for e in store.schedule_events()] == [
+        "skipped",
+        "missed",
+        "finished",
+        "started",
+    ]
+    assert [e.event.value for e in store.schedule_events(2, "welfare_entry")] == [
+        "missed",
+        "finished",
+    ]
+    [started, finished] = store.fire_events("welfare_entry", "夜間入力", first)
+    assert (started.event.value, finished.event.value) == ("started", "finished")
+    assert started.fire_time == first and started.at is not None
+    assert store.fire_events("welfare_entry", "朝", first) == []
+    assert store.last_fire_time("welfare_entry", "夜間入力") == second
+    assert store.last_fire_time("welfare_entry", "昼") is None
+    assert started.as_json()["label"] == "開始"
+
+
+def test_scheduled_runs_since(open_store: StoreFactory) -> None:
+    store = open_store()
+    manual = _run("m1", minute=1)
+    scheduled = _run("s1", minute=5)
+    scheduled.trigger = "schedule"
+    earlier = _run("s0", minute=0)
+    earlier.trigger = "schedule"
+    for record in (manual, scheduled, earlier):
+        store.start_run(record)
+    jst = dt.timezone(dt.timedelta(hours=9))
+    since = dt.datetime(2026, 11, 27, 18, 3, tzinfo=jst)  # 09:03 UTC, written with +09:00
+    assert [r.id for r in store.scheduled_runs_since("welfare_entry", since)] == ["s1"]
+    assert store.scheduled_runs_since("other", since) == []

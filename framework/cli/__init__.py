@@ -16,7 +16,10 @@ from loguru import logger
 from rich.console import Console
 
 from framework.cli import bots as _bot_commands  # noqa: F401  (registers commands)
+from framework.cli import report as _report_commands  # noqa: F401  (registers commands)
 from framework.cli import runs as _run_commands  # noqa: F401  (registers commands)
+from framework.cli import schedule as _schedule_commands  # noqa: F401  (registers commands)
+from framework.cli import security as _security_commands  # noqa: F401  (registers commands)
 from framework.cli.app import _state, app, current_project, err, fail, find_project_root
 from framework.errors import InvalidError, KakariError
 from framework.outcome import ExitCode
@@ -36,21 +39,26 @@ def _configure_logging(console: Console) -> None:
 
 
 def _crash_report(exc: BaseException) -> str:
-    """Write the traceback of an unexpected error to a file and return its path."""
+    """Write the traceback of an unexpected error to an owner-only file and return its path.
+
+    Exception messages are masked with the secrets of any run still in memory; `rpa cleanup`
+    deletes crash reports with the run folders.
+    """
     import datetime as dt
     import tempfile
-    import traceback
+
+    from framework.home import Home, private_dir, private_file
+    from framework.redact import safe_traceback
 
     try:
-        from framework.home import Home
-
-        folder = Home.locate(current_project().root).root / "crash"
+        folder = Home.locate(current_project().root).crash_dir
     except Exception:
         folder = Path(tempfile.gettempdir()) / "kakari-crash"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         path = folder / f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}.txt"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        path.write_text(safe_traceback(exc), encoding="utf-8")
+        private_file(path)
         return str(path)
     except OSError:
         return "(could not write a crash report)"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from framework.cli.app import app, current_project, err, fail, out
-from framework.errors import InvalidError, KakariError
+from framework.errors import InvalidError
 from framework.outcome import ExitCode
 
 
@@ -116,22 +116,31 @@ def validate_command(paths: tuple[Path, ...]) -> int:
 
 @app.command("doctor")
 def doctor_command() -> int:
-    """この PC で動かせるか確認する (check this PC: Python, browser, folders)."""
-    from framework.browsers import find_browser
+    """この PC で動かせるか確認する (check this PC: versions, browser, credentials, folders).
+
+    One line per check: OK, 注意 (warning) or NG (failed, with what to do). Exit code 3 when a
+    check failed.
+    """
+    from framework.doctor import Level, run_checks
     from framework.home import Home
 
-    ok = True
     project = current_project()
     home = Home.locate(project.root)
-    out().print(f"Python: {sys.version.split()[0]}", highlight=False)
     out().print(f"プロジェクト (project): {project.root}", highlight=False)
-    out().print(f"RPA_HOME: {home.root}", highlight=False)
-    try:
-        choice = find_browser()
-        out().print(f"[green]OK[/] ブラウザ (browser): {choice.description}", highlight=False)
-    except KakariError as exc:
-        ok = False
-        out().print(f"[red]NG[/] {exc}", highlight=False)
-    bots = project.bot_ids()
-    out().print(f"ボット (bots): {len(bots)}", highlight=False)
-    return ExitCode.OK if ok else ExitCode.ABORTED
+    checks = run_checks(project, home)
+    mark = {Level.OK: "[green]OK  [/]", Level.WARN: "[yellow]注意[/]", Level.FAIL: "[red]NG  [/]"}
+    for check in checks:
+        out().print(
+            f"{mark[check.level]} {escape(check.name)}: {escape(check.detail)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if check.fix and check.level is not Level.OK:
+            out().print(f"      → 対処 (fix): {escape(check.fix)}", highlight=False, soft_wrap=True)
+    failed = sum(1 for c in checks if c.level is Level.FAIL)
+    warned = sum(1 for c in checks if c.level is Level.WARN)
+    if failed:
+        out().print(f"[red]NG {failed} 件[/] (checks failed), 注意 {warned} 件", highlight=False)
+        return ExitCode.ABORTED
+    out().print(f"[green]準備できています[/] (ready), 注意 {warned} 件", highlight=False)
+    return ExitCode.OK

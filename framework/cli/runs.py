@@ -225,12 +225,44 @@ def stop_command(bot: str) -> int:
 @click.option("--json", "as_json", is_flag=True, help="JSON で出力 (print JSON)")
 @click.option("--limit", type=click.IntRange(min=1), default=20, help="表示する件数 (how many)")
 @click.option("--bot", help="このボットだけ (only this bot)")
-def runs_command(as_json: bool, limit: int, bot: str | None) -> int:
-    """最近の実行 (recent runs, newest first)."""
+@click.option("--department", help="この課のボットだけ (only this department)")
+@click.option(
+    "--status",
+    type=click.Choice(["completed", "aborted", "running"]),
+    help="この状態の実行だけ: 完了・中断・実行中 (only runs in this state)",
+)
+@click.option("--period", help="期間: 2026-11（月）、FY2026・R8・令和8年度（年度）")
+@click.option("--from", "first", metavar="DATE", help="この日以降に開始 (started on or after)")
+@click.option("--to", "last", metavar="DATE", help="この日までに開始 (started on or before)")
+def runs_command(
+    as_json: bool,
+    limit: int,
+    bot: str | None,
+    department: str | None,
+    status: str | None,
+    period: str | None,
+    first: str | None,
+    last: str | None,
+) -> int:
+    """最近の実行 (recent runs, newest first; filters narrow them down)."""
+    from framework.cli.report import period_problem
     from framework.console import dump_json, exceptions_file, runs_table
     from framework.home import Home
-    from framework.runlog import SqliteRunLog
+    from framework.outcome import RunStatus
+    from framework.reports.period import PeriodError, choose_period
+    from framework.runlog import RunFilter, SqliteRunLog
 
+    try:
+        chosen = choose_period(period, first, last, None)
+    except PeriodError as exc:
+        return fail([period_problem(period, exc.reason)], nothing_run=False)
+    where = RunFilter(
+        first_day=chosen.first_day if chosen else None,
+        last_day=chosen.last_day if chosen else None,
+        department=department,
+        bot_id=bot,
+        status=RunStatus(status) if status else None,
+    )
     home = Home.locate(current_project().root)
     if not home.runlog_path.exists():
         if as_json:
@@ -240,7 +272,7 @@ def runs_command(as_json: bool, limit: int, bot: str | None) -> int:
         return ExitCode.OK
     runlog = SqliteRunLog(home.runlog_path)
     try:
-        records = runlog.recent_runs(limit, bot)
+        records = runlog.find_runs(where, limit)
     finally:
         runlog.close()
     if as_json:

@@ -1,0 +1,1131 @@
+"""The scheduler: runs bots unattended on the city's business days (the only apscheduler user).
+
+``rpa scheduler`` loads every bot's ``schedules:`` and hands them to APScheduler 3 (kept behind
+this module, so a move to 4.x touches this file only). What it guarantees:
+
+* **The calendar.** A :class:`CalendarTrigger` wraps the cron trigger and never yields a fire
+  time on a day the schedule's calendar rule closes; a fire time that falls on a closed day is
+  recorded as ``skipped`` with the reason (祝日: 元日、年末年始 ...).
+* **One run per bot.** Each job has ``max_instances=1`` and ``coalesce=True``, and ``rpa run``
+  itself refuses a second start (the bot lock: exit code 4, recorded as ``already_running``).
+* **Crashes and hangs stay outside.** Every run is a separate ``rpa run BOT --trigger schedule``
+  process with its output in ``RPA_HOME/scheduler/logs/<bot>/``. Past the schedule's time limit
+  it is asked to stop (STOP file and SIGTERM: it finishes the current registration), then
+  killed with its browser, and its run is recorded as aborted.
+* **Catching up once.** At start, fire times that passed while the scheduler was down are
+  found from the run log (the latest decision recorded for each schedule), not from
+  APScheduler's memory: the latest one runs once if the catch-up window (``catch_up_until``)
+  is still open, the others are recorded as ``missed``; a decision already recorded is never
+  taken again, so restarting twice never runs a batch twice.
+* **Reload.** Every tick the manifests and ``calendar.yaml`` are checked for changes (and
+  ``rpa scheduler --reload`` forces it); an invalid edit is reported (event ``invalid``) and the
+  bot's previous valid schedule stays in force.
+* **Heartbeat.** Every tick rewrites ``RPA_HOME/scheduler/heartbeat.json``
+  (:mod:`framework.heartbeat`).
+
+Time is read through ``clock`` so that the decisions can be tested with any date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import (  # type: ignore[import-untyped]
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+from apscheduler.jobstores.base import JobLookupError  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
+    BackgroundScheduler,
+)
+from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from filelock import Timeout
+from loguru import logger
+
+from framework.botlock import BotLock
+from framework.calendar import CALENDAR_FILE, CityCalendar, calendar_path, parse_calendar
+from framework.cron import parse_cron
+from framework.errors import InvalidError, KakariError
+from framework.heartbeat import (
+    RELOAD_FILE,
+    Heartbeat,
+    read_heartbeat,
+    scheduler_dir,
+    scheduler_lock,
+    write_heartbeat,
+)
+from framework.home import private_dir
+from framework.loader import Project, load_bot
+from framework.model import ScheduleSpec
+from framework.outcome import ExitCode, RunStatus
+from framework.registry import Registry
+from framework.runlog import (
+    RunRecord,
+    ScheduleEvent,
+    ScheduleEventKind,
+    SqliteRunLog,
+)
+from framework.stopping import request_stop
+
+DEFAULT_TIMEZONE = "Asia/Tokyo"
+CLEANUP_HOUR = 3
+"""From this hour, once a day, the scheduler deletes run folders past their retention."""
+ON_TIME = dt.timedelta(minutes=5)
+"""A run that starts this late after its fire time still counts as on time (``started``)."""
+LOOKBACK = dt.timedelta(days=31)
+"""How far back a starting scheduler looks for fire times it missed."""
+MAX_MISSED_EVENTS = 20
+"""At most this many ``missed`` events per schedule at one start (the latest ones)."""
+MAX_SCANNED = 5000
+"""Fire times a starting scheduler looks at per schedule (a dense cron: the latest ones)."""
+_MAX_DAYS_SCANNED = 3 * 366
+_WEEKDAYS_JA = "月火水木金土日"
+_KILL_WAIT = 5.0
+"""Seconds a killed run's browser driver gets to close the browser before it is killed too."""
+
+Clock = Callable[[], dt.datetime]
+Command = Callable[["Job"], list[str]]
+
+
+class SchedulerRunningError(KakariError):
+    """Another scheduler already runs with this RPA_HOME."""
+
+    def __init__(self, home_root: Path) -> None:
+        super().__init__(
+            f"スケジューラは既に動いています（{home_root}）。"
+            "rpa scheduler status で確認してください"
+            " (a scheduler is already running for this RPA_HOME)"
+        )
+
+
+# -- fire times: cron + calendar ---------------------------------------------------------------
+
+
+def zone(spec: ScheduleSpec) -> ZoneInfo:
+    return ZoneInfo(spec.timezone)
+
+
+def cron_trigger(spec: ScheduleSpec) -> CronTrigger:
+    """APScheduler's cron trigger for the schedule's expression (fields expanded by us)."""
+    return CronTrigger(timezone=zone(spec), **parse_cron(spec.cron).trigger_fields())
+
+
+def skip_reason(spec: ScheduleSpec, calendar: CityCalendar, day: dt.date) -> str | None:
+    """Why the schedule does not run on ``day`` (None: it runs)."""
+    if spec.calendar == "every_day":
+        return None
+    if spec.calendar == "dates":
+        return None if day in spec.dates else "指定日以外 (not a listed date)"
+    return calendar.closed_reason(day)
+
+
+def _next_day(moment: dt.datetime) -> dt.datetime:
+    day = moment.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=moment.tzinfo)
+
+
+class CalendarTrigger(BaseTrigger):  # type: ignore[misc]
+    """The cron trigger, minus the fire times on days the schedule's calendar rule closes."""
+
+    def __init__(self, spec: ScheduleSpec, calendar: CityCalendar) -> None:
+        self.spec = spec
+        self.calendar = calendar
+        self.cron = cron_trigger(spec)
+
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        moment: dt.datetime | None = self.cron.get_next_fire_time(previous_fire_time, now)
+        for _ in range(_MAX_DAYS_SCANNED):
+            if moment is None or skip_reason(self.spec, self.calendar, moment.date()) is None:
+                return moment
+            # a closed day: go on from the next midnight (one step per day, however dense)
+            moment = self.cron.get_next_fire_time(None, _next_day(moment))
+        return None
+
+    def __str__(self) -> str:
+        return f"calendar[{self.spec.calendar}]({self.cron})"
+
+
+def fire_times(spec: ScheduleSpec, after: dt.datetime, until: dt.datetime) -> Iterator[dt.datetime]:
+    """The cron's fire times in ``(after, until]``, closed days included."""
+    trigger = cron_trigger(spec)
+    moment: dt.datetime | None = trigger.get_next_fire_time(
+        None, after + dt.timedelta(microseconds=1)
+    )
+    while moment is not None and moment <= until:
+        yield moment
+        moment = trigger.get_next_fire_time(moment, moment)
+
+
+def recent_fire_times(
+    spec: ScheduleSpec, since: dt.datetime, now: dt.datetime
+) -> list[dt.datetime]:
+    """The cron's fire times in ``(since, now]``; for a dense cron only the latest ones (a
+    shorter look back until there are fewer than :data:`MAX_SCANNED`)."""
+    found: list[dt.datetime] = []
+    for window in (None, dt.timedelta(days=1), dt.timedelta(hours=1), dt.timedelta(minutes=1)):
+        after = since if window is None else max(since, now - window)
+        found = list(islice(fire_times(spec, after, now), MAX_SCANNED))
+        if len(found) < MAX_SCANNED:
+            break
+    return found
+
+
+def upcoming(
+    spec: ScheduleSpec, calendar: CityCalendar, start: dt.datetime, count: int
+) -> tuple[list[dt.datetime], list[tuple[dt.datetime, str]]]:
+    """The next ``count`` fire times from ``start`` (included) that the calendar allows, and
+    the cron's fire times skipped before the last of them, with the reason."""
+    trigger = cron_trigger(spec)
+    runs: list[dt.datetime] = []
+    skipped: list[tuple[dt.datetime, str]] = []
+    moment: dt.datetime | None = trigger.get_next_fire_time(None, start)
+    days_skipped = 0
+    while moment is not None and len(runs) < count and days_skipped < _MAX_DAYS_SCANNED:
+        reason = skip_reason(spec, calendar, moment.date())
+        if reason is None:
+            runs.append(moment)
+            moment = trigger.get_next_fire_time(moment, moment)
+            continue
+        if spec.calendar == "business_days":
+            skipped.append((moment, reason))
+        days_skipped += 1
+        moment = trigger.get_next_fire_time(None, _next_day(moment))
+    return runs, skipped
+
+
+def latest_fire(spec: ScheduleSpec, calendar: CityCalendar, now: dt.datetime) -> dt.datetime | None:
+    """The latest fire time at or before ``now`` that the calendar allows."""
+    for window in (
+        dt.timedelta(minutes=1),
+        dt.timedelta(hours=1),
+        dt.timedelta(days=1),
+        dt.timedelta(days=8),
+        dt.timedelta(days=32),
+        dt.timedelta(days=366),
+    ):
+        found = None
+        trigger = CalendarTrigger(spec, calendar)
+        moment = trigger.get_next_fire_time(None, now - window)
+        while moment is not None and moment <= now:
+            found = moment
+            moment = trigger.get_next_fire_time(moment, moment)
+        if found is not None:
+            return found
+    return None
+
+
+def catch_up_deadline(spec: ScheduleSpec, fire: dt.datetime) -> dt.datetime | None:
+    """The end of a fire time's catch-up window: the first ``catch_up_until`` after it."""
+    if spec.catch_up_until is None:
+        return None
+    local = fire.astimezone(zone(spec))
+    deadline = dt.datetime.combine(local.date(), spec.catch_up_until, tzinfo=zone(spec))
+    if deadline <= local:
+        deadline = dt.datetime.combine(
+            local.date() + dt.timedelta(days=1), spec.catch_up_until, tzinfo=zone(spec)
+        )
+    return deadline
+
+
+def decide(spec: ScheduleSpec, fire: dt.datetime, now: dt.datetime) -> ScheduleEventKind:
+    """Start now (on time, or caught up inside the window), or record the fire time missed."""
+    if now - fire <= ON_TIME:
+        return ScheduleEventKind.STARTED
+    deadline = catch_up_deadline(spec, fire)
+    if deadline is not None and now <= deadline:
+        return ScheduleEventKind.CAUGHT_UP
+    return ScheduleEventKind.MISSED
+
+
+def shown_time(moment: dt.datetime) -> str:
+    """``2027-01-04 (月) 19:00`` (seconds only when they are not zero)."""
+    clock = "%H:%M:%S" if moment.second else "%H:%M"
+    return f"{moment:%Y-%m-%d} ({_WEEKDAYS_JA[moment.weekday()]}) {moment.strftime(clock)}"
+
+
+# -- the jobs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One schedule of one bot, as the scheduler runs it."""
+
+    bot_id: str
+    bot_name: str
+    bot_dir: Path
+    spec: ScheduleSpec
+    retention_days: int = 30
+
+    @property
+    def key(self) -> str:
+        """The APScheduler job id: ``<bot>/<schedule name>``."""
+        return f"{self.bot_id}/{self.spec.key}"
+
+    def input_path(self) -> Path | None:
+        return (self.bot_dir / self.spec.input).resolve() if self.spec.input else None
+
+
+def jobs_of(
+    bot_id: str, bot_name: str, bot_dir: Path, specs: Sequence[ScheduleSpec], keep: int
+) -> list[Job]:
+    return [Job(bot_id, bot_name, bot_dir, spec, keep) for spec in specs]
+
+
+def rpa_command(project_root: Path) -> Command:
+    """The real command: ``rpa run BOT --trigger schedule [--input ...]`` with this Python."""
+
+    def command(job: Job) -> list[str]:
+        argv = [sys.executable, "-m", "framework.cli", "--project", str(project_root)]
+        argv += ["run", job.bot_id, "--trigger", "schedule"]
+        path = job.input_path()
+        if path is not None:
+            argv += ["--input", str(path)]
+        return argv
+
+    return command
+
+
+# -- one scheduled run as a child process ------------------------------------------------------
+
+
+@dataclass
+class ChildOutcome:
+    """How a scheduled ``rpa run`` process ended."""
+
+    code: int | None
+    """Its exit code (negative: killed by that signal on POSIX)."""
+    timed_out: bool = False
+    stopped: bool = False
+    """It was asked to stop (time limit or the scheduler stopping)."""
+    killed: bool = False
+    """It did not stop in time and was killed, with its browser."""
+    log: Path | None = None
+    run: RunRecord | None = None
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux: from /proc; elsewhere nothing is known)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a run and everything it started (its browser too)."""
+    if sys.platform == "win32":
+        subprocess.run(
+            ["taskkill", "/PID", str(proc.pid), "/T", "/F"], capture_output=True, check=False
+        )
+        proc.wait()
+        return
+    below = _descendants(proc.pid)
+    try:
+        os.kill(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    # the browser driver notices its parent is gone and closes the browser: give it a moment
+    deadline = time.monotonic() + _KILL_WAIT
+    while time.monotonic() < deadline and any(_alive(p) for p in below):
+        time.sleep(0.1)
+    for pid in below:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# -- the scheduler ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    """A bot's schedules in force, and the manifest version they came from."""
+
+    signature: tuple[int, int] | None
+    jobs: list[Job] = field(default_factory=list)
+
+
+class Scheduler:
+    """Loads the schedules, decides, starts the runs, keeps the heartbeat.
+
+    ``start()`` / ``tick()`` / ``shutdown()`` for embedding and tests; ``serve()`` for
+    ``rpa scheduler`` (signals, logs, the main loop).
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        home_root: Path,
+        *,
+        tick_seconds: float = 30.0,
+        stop_grace: float = 60.0,
+        max_parallel: int = 2,
+        clock: Clock | None = None,
+        command: Command | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        self.project = project
+        self.home_root = home_root
+        self.tick_seconds = tick_seconds
+        self.stop_grace = stop_grace
+        self.clock: Clock = clock or (lambda: dt.datetime.now().astimezone())
+        self.command = command or rpa_command(project.root)
+        self.registry = registry or Registry.default()
+        self.runlog = SqliteRunLog(home_root / "runlog.sqlite3")
+        self.calendar = CityCalendar()
+        self.jobs: dict[str, Job] = {}
+        self.problems: dict[str, list[str]] = {}
+        """Refused files (a manifest, the calendar) → their problems, for the heartbeat."""
+        self.started_at = self.clock()
+        self._bots: dict[str, _Loaded] = {}
+        self._calendar_signature: tuple[int, int] | None = None
+        self._checked: dict[str, dt.datetime] = {}
+        self._last_skip_day: dict[str, dt.date] = {}
+        self._running: dict[str, dict[str, Any]] = {}
+        self._state = threading.Lock()
+        self._job_locks: dict[str, threading.Lock] = {}
+        self._slots = threading.BoundedSemaphore(max_parallel)
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._reload_requested = False
+        self._cleaned_on: dt.date | None = None
+        self._aps: BackgroundScheduler | None = None
+        self._lock = scheduler_lock(home_root)
+        self._locked = False
+        self.log = logger.bind(scheduler=True)
+
+    # -- loading -------------------------------------------------------------------------
+    def load(self, *, force: bool = False, initial: bool = False) -> None:
+        """Read the calendar and the manifests that changed (all of them with ``force``)."""
+        self._load_calendar(force=force, initial=initial)
+        seen = set(self.project.bot_ids())
+        for bot_id in sorted(seen):
+            file = self.project.bot_file(bot_id)
+            signature = _signature(file)
+            loaded = self._bots.get(bot_id)
+            if loaded is not None and loaded.signature == signature and not force:
+                continue
+            self._load_bot(bot_id, signature)
+        for bot_id in sorted(set(self._bots) - seen):
+            self.log.info(f"ボット {bot_id} がなくなりました: 予定を外します (bot removed)")
+            del self._bots[bot_id]
+            self.problems.pop(f"bots/{bot_id}/bot.yaml", None)
+            self._sync_jobs()
+
+    def _load_calendar(self, *, force: bool, initial: bool) -> None:
+        path = calendar_path(self.project.root)
+        signature = _signature(path)
+        if signature == self._calendar_signature and not force and not initial:
+            return
+        self._calendar_signature = signature
+        try:
+            calendar = parse_calendar(path, CALENDAR_FILE) if path.exists() else CityCalendar()
+        except InvalidError as exc:
+            if initial:
+                raise
+            self.problems[CALENDAR_FILE] = [str(p) for p in exc.problems]
+            self.log.error(
+                f"{CALENDAR_FILE} に誤りがあります。前の内容のまま動きます"
+                f" (invalid calendar; the previous one stays in force):\n{exc}"
+            )
+            return
+        self.problems.pop(CALENDAR_FILE, None)
+        if calendar == self.calendar:
+            return
+        self.calendar = calendar
+        if not initial:
+            self.log.info(f"{CALENDAR_FILE} を読み直しました (calendar reloaded)")
+            self._sync_jobs(reschedule=True)
+
+    def _load_bot(self, bot_id: str, signature: tuple[int, int] | None) -> None:
+        shown = f"bots/{bot_id}/bot.yaml"
+        previous = self._bots.get(bot_id)
+        try:
+            bot = load_bot(bot_id, self.registry, self.project)
+        except InvalidError as exc:
+            self._bots[bot_id] = _Loaded(signature, previous.jobs if previous else [])
+            self.problems[shown] = [str(p) for p in exc.problems]
+            kept = "前の予定のまま動きます" if previous and previous.jobs else "予定は登録しません"
+            message = f"{shown} に誤りがあります。{kept} (invalid manifest): " + "; ".join(
+                str(p) for p in exc.problems
+            )
+            self.log.error(message)
+            self.runlog.record_schedule_event(
+                ScheduleEvent(
+                    bot_id=bot_id,
+                    schedule="",
+                    fire_time=self.clock(),
+                    event=ScheduleEventKind.INVALID,
+                    message=message,
+                )
+            )
+            return
+        self.problems.pop(shown, None)
+        jobs = jobs_of(
+            bot.id, bot.name, bot.dir, bot.manifest.schedules, bot.manifest.retention_days
+        )
+        if previous is not None and previous.jobs != jobs:
+            self.log.info(f"{shown} を読み直しました (manifest reloaded): {len(jobs)} 件の予定")
+        self._bots[bot_id] = _Loaded(signature, jobs)
+        self._sync_jobs()
+
+    def _sync_jobs(self, *, reschedule: bool = False) -> None:
+        """Make ``self.jobs`` (and APScheduler's jobs) match the loaded bots."""
+        wanted = {job.key: job for loaded in self._bots.values() for job in loaded.jobs}
+        now = self.clock()
+        for key in sorted(set(self.jobs) - set(wanted)):
+            del self.jobs[key]
+            self._checked.pop(key, None)
+            if self._aps is not None:
+                try:
+                    self._aps.remove_job(key)
+                except JobLookupError:
+                    pass  # its trigger had no fire time left
+        for key, job in sorted(wanted.items()):
+            same = self.jobs.get(key) == job
+            if same and not reschedule:
+                continue
+            self.jobs[key] = job
+            self._checked.setdefault(key, now)
+            if self._aps is not None:
+                self._add(job)
+            if not same:
+                described = parse_cron(job.spec.cron).describe()
+                self.log.info(f"予定 {key}: {described}、{job.spec.calendar} ({job.spec.cron})")
+
+    def _add(self, job: Job, *, run_now: bool = False) -> None:
+        assert self._aps is not None
+        options: dict[str, Any] = {}
+        if run_now:
+            options["next_run_time"] = dt.datetime.now(dt.UTC)
+        self._aps.add_job(
+            self.fire,
+            trigger=CalendarTrigger(job.spec, self.calendar),
+            args=[job.key],
+            id=job.key,
+            name=job.key,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,  # late runs are decided by decide(), from the run log
+            **options,
+        )
+
+    # -- decisions -------------------------------------------------------------------------
+    def _record(
+        self,
+        job: Job,
+        fire: dt.datetime,
+        kind: ScheduleEventKind,
+        message: str = "",
+        run_id: str | None = None,
+    ) -> None:
+        self.runlog.record_schedule_event(
+            ScheduleEvent(
+                bot_id=job.bot_id,
+                schedule=job.spec.key,
+                fire_time=fire,
+                event=kind,
+                run_id=run_id,
+                message=message,
+                at=self.clock(),
+            )
+        )
+        level = (
+            "INFO"
+            if kind not in (ScheduleEventKind.FAILED, ScheduleEventKind.TIMED_OUT)
+            else "WARNING"
+        )
+        detail = f": {message}" if message else ""
+        self.log.log(level, f"{job.key} {shown_time(fire)} {kind.label} ({kind.value}){detail}")
+
+    def _handled(self, job: Job, fire: dt.datetime, *, runs: bool = False) -> bool:
+        """Whether the run log already holds a decision for this fire time; with ``runs``, also
+        whether a scheduled run of the bot started since (what ran, whoever started it)."""
+        if self.runlog.fire_events(job.bot_id, job.spec.key, fire):
+            return True
+        return runs and bool(self.runlog.scheduled_runs_since(job.bot_id, fire))
+
+    def _record_skips(
+        self, job: Job, closed: list[tuple[dt.datetime, str]], recorded_day: dt.date | None
+    ) -> None:
+        """One ``skipped`` event per closed day (the day's first fire time)."""
+        if job.spec.calendar != "business_days":
+            return
+        last = self._last_skip_day.get(job.key, recorded_day)
+        for moment, reason in closed:
+            if moment.date() == last:
+                continue
+            last = moment.date()
+            self._record(job, moment, ScheduleEventKind.SKIPPED, reason)
+        if last is not None:
+            self._last_skip_day[job.key] = last
+
+    def catch_up(self) -> list[str]:
+        """Decide about the fire times that passed while no scheduler ran; return the keys of
+        the jobs to run now (at most once each: the latest fire time, inside its window)."""
+        now = self.clock()
+        beat = read_heartbeat(self.home_root)
+        due: list[str] = []
+        for key, job in sorted(self.jobs.items()):
+            self._checked[key] = now
+            last = self.runlog.last_fire_time(job.bot_id, job.spec.key)
+            since = last if last is not None else (beat.last_tick if beat else None)
+            if since is None:
+                continue  # the first start: nothing was missed before it
+            since = max(since, now - LOOKBACK)
+            closed: list[tuple[dt.datetime, str]] = []
+            allowed: list[dt.datetime] = []
+            for moment in recent_fire_times(job.spec, since, now):
+                reason = skip_reason(job.spec, self.calendar, moment.date())
+                if reason is None:
+                    allowed.append(moment)
+                else:
+                    closed.append((moment, reason))
+            self._record_skips(job, closed, last.date() if last is not None else None)
+            if not allowed:
+                continue
+            older = allowed[:-1]
+            for moment in older[-MAX_MISSED_EVENTS:]:
+                self._record(
+                    job,
+                    moment,
+                    ScheduleEventKind.MISSED,
+                    "スケジューラが動いていなかったため実行していません"
+                    " (the scheduler was not running; a later run catches up instead)",
+                )
+            latest = allowed[-1]
+            if self._handled(job, latest, runs=True):
+                continue
+            kind = decide(job.spec, latest, now)
+            if kind is ScheduleEventKind.MISSED:
+                self._record(job, latest, kind, self._missed_message(job, latest))
+            else:
+                due.append(key)
+        return due
+
+    def _missed_message(self, job: Job, fire: dt.datetime) -> str:
+        deadline = catch_up_deadline(job.spec, fire)
+        if deadline is None:
+            return (
+                "時刻に開始できませんでした（catch_up_until がないため後から実行しません）"
+                " (not started on time; no catch-up window)"
+            )
+        return (
+            f"時刻に開始できず、遅れて実行できる時刻（{shown_time(deadline)}）も過ぎていました"
+            " (not started on time; the catch-up window has passed)"
+        )
+
+    def fire(self, key: str) -> None:
+        """The job function: decide about the latest fire time, then run the bot (blocking, so
+        that APScheduler's ``max_instances=1`` covers the whole run)."""
+        job = self.jobs.get(key)
+        if job is None:
+            return
+        now = self.clock()
+        fire = latest_fire(job.spec, self.calendar, now)
+        if fire is None:
+            return
+        with self._state:
+            lock = self._job_locks.setdefault(key, threading.Lock())
+        with lock:
+            if self._handled(job, fire):
+                self.log.debug(f"{key} {shown_time(fire)}: 記録済み (already decided)")
+                return
+            kind = decide(job.spec, fire, now)
+            if kind is ScheduleEventKind.MISSED:
+                self._record(job, fire, kind, self._missed_message(job, fire))
+                return
+            log_path = self._log_path(job, now)
+            late = "" if kind is ScheduleEventKind.STARTED else f"（{shown_time(now)} に開始）"
+            self._record(job, fire, kind, f"ログ (log): {log_path}{late}")
+        self._run(job, fire, log_path)
+
+    # -- running ---------------------------------------------------------------------------
+    def _log_path(self, job: Job, now: dt.datetime) -> Path:
+        folder = scheduler_dir(self.home_root) / "logs" / job.bot_id
+        return folder / f"{now:%Y%m%d-%H%M%S}.log"
+
+    def _run(self, job: Job, fire: dt.datetime, log_path: Path) -> None:
+        while not self._slots.acquire(timeout=1.0):
+            if self._stopping.is_set():
+                self._record(
+                    job,
+                    fire,
+                    ScheduleEventKind.FAILED,
+                    "スケジューラの停止により実行しませんでした (not run: the scheduler stopped)",
+                )
+                return
+        try:
+            if self._stopping.is_set():
+                return
+            self._prune_logs(job)
+            outcome = self.run_child(job, fire, log_path)
+        finally:
+            self._slots.release()
+        self._record_end(job, fire, outcome)
+
+    def run_child(self, job: Job, fire: dt.datetime, log_path: Path) -> ChildOutcome:
+        """Start the run's process, wait for it within the time limit, stop or kill it."""
+        private_dir(log_path.parent)
+        env = {**os.environ, "RPA_HOME": str(self.home_root), "PYTHONIOENCODING": "utf-8"}
+        launched = self.clock()
+        options: dict[str, Any] = {}
+        if sys.platform == "win32":
+            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        else:
+            options["start_new_session"] = True  # the scheduler's Ctrl+C is not the bot's
+        argv = self.command(job)
+        with log_path.open("ab") as output:
+            output.write(f"# {job.key} {shown_time(fire)}: {' '.join(argv)}\n".encode())
+            output.flush()
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=self.project.root,
+                env=env,
+                **options,
+            )
+        with self._state:
+            self._running[job.key] = {
+                "bot_id": job.bot_id,
+                "schedule": job.spec.key,
+                "fire_time": fire.isoformat(timespec="seconds"),
+                "pid": proc.pid,
+                "since": launched.isoformat(timespec="seconds"),
+                "log": str(log_path),
+            }
+        outcome = ChildOutcome(code=None, log=log_path)
+        try:
+            limit = job.spec.time_limit_minutes * 60
+            deadline = time.monotonic() + limit
+            while outcome.code is None:
+                try:
+                    outcome.code = proc.wait(
+                        timeout=max(0.0, min(1.0, deadline - time.monotonic()))
+                    )
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if self._stopping.is_set() or time.monotonic() >= deadline:
+                    outcome.timed_out = not self._stopping.is_set()
+                    outcome.stopped = True
+                    outcome.code, outcome.killed = self._stop(job, proc)
+        finally:
+            with self._state:
+                self._running.pop(job.key, None)
+        outcome.run = self._run_record(job, launched)
+        if outcome.run is not None and outcome.run.status is RunStatus.RUNNING:
+            self._close_dead_run(job, outcome)
+        return outcome
+
+    def _stop(self, job: Job, proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
+        """Ask the run to stop (it finishes the item it is registering), then kill it."""
+        self.log.warning(f"{job.key}: 停止を指示します (asking the run to stop)")
+        run_dir = self._run_dir_of(job, proc.pid)
+        if run_dir is not None:
+            try:
+                request_stop(run_dir)
+            except OSError:
+                pass
+        if sys.platform != "win32":
+            try:
+                os.kill(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        try:
+            return proc.wait(timeout=self.stop_grace), False
+        except subprocess.TimeoutExpired:
+            pass
+        self.log.warning(f"{job.key}: 止まらないため強制終了します (killing the run)")
+        kill_tree(proc)
+        return proc.returncode, True
+
+    def _run_dir_of(self, job: Job, pid: int) -> Path | None:
+        """The run folder of the bot's current run, if the process holding its lock is ours."""
+        holder = self.home_root / "locks" / f"{job.bot_id}.json"
+        try:
+            data = json.loads(holder.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("pid") != pid or "run_id" not in data:
+            return None
+        return self.home_root / "runs" / str(data["run_id"])
+
+    def _run_record(self, job: Job, launched: dt.datetime) -> RunRecord | None:
+        runs = self.runlog.scheduled_runs_since(job.bot_id, launched - dt.timedelta(seconds=1))
+        return runs[-1] if runs else None
+
+    def _close_dead_run(self, job: Job, outcome: ChildOutcome) -> None:
+        """A run killed (or crashed) while marked running: record it as aborted now."""
+        assert outcome.run is not None
+        if BotLock(self.home_root / "locks", job.bot_id).held():
+            return  # something still holds the bot: its next start closes the run
+        if outcome.timed_out:
+            reason = (
+                f"時間制限（{job.spec.time_limit_minutes:g} 分）を超えたため強制終了しました"
+                " (killed: time limit)"
+            )
+        elif outcome.stopped:
+            reason = "スケジューラの停止に伴い強制終了しました (killed: the scheduler stopped)"
+        else:
+            reason = f"異常終了しました（終了コード {outcome.code}） (the process crashed)"
+        self.runlog.close_unfinished(outcome.run.id, reason)
+        outcome.run = self.runlog.get_run(outcome.run.id)
+
+    def _record_end(self, job: Job, fire: dt.datetime, outcome: ChildOutcome) -> None:
+        code = outcome.code
+        run = outcome.run
+        run_id = run.id if run is not None else None
+        done = ""
+        if run is not None:
+            done = f"run {run.id}: {run.status.label}、全 {run.items_total} 件。"
+        log = f" ログ (log): {outcome.log}"
+        if outcome.timed_out:
+            how = "強制終了" if outcome.killed else "停止の指示で終了"
+            self._record(
+                job,
+                fire,
+                ScheduleEventKind.TIMED_OUT,
+                f"{done}時間制限（{job.spec.time_limit_minutes:g} 分）を超えたため止めました"
+                f"（{how}） (stopped at the time limit)" + log,
+                run_id,
+            )
+        elif outcome.stopped:
+            self._record(
+                job,
+                fire,
+                ScheduleEventKind.FAILED,
+                f"{done}スケジューラの停止に伴い止めました (stopped with the scheduler)" + log,
+                run_id,
+            )
+        elif code in (ExitCode.OK, ExitCode.ITEMS_FAILED):
+            attention = (
+                "要対応の申請があります (some items need a person)"
+                if code == ExitCode.ITEMS_FAILED
+                else "すべて完了 (all done)"
+            )
+            self._record(job, fire, ScheduleEventKind.FINISHED, f"{done}{attention}" + log, run_id)
+        elif code == ExitCode.ALREADY_RUNNING:
+            self._record(
+                job,
+                fire,
+                ScheduleEventKind.ALREADY_RUNNING,
+                "ボットが実行中だったため見送りました（終了コード 4） (the bot was running)" + log,
+            )
+        elif code == ExitCode.INVALID:
+            self._record(
+                job,
+                fire,
+                ScheduleEventKind.FAILED,
+                "設定か入力に誤りがあり、何も実行していません（終了コード 2）"
+                " (invalid: nothing run)" + log,
+            )
+        elif code == ExitCode.ABORTED:
+            self._record(
+                job,
+                fire,
+                ScheduleEventKind.FAILED,
+                f"{done}中断しました（終了コード 3） (aborted)" + log,
+                run_id,
+            )
+        else:
+            self._record(
+                job,
+                fire,
+                ScheduleEventKind.FAILED,
+                f"{done}異常終了しました（終了コード {code}） (the run crashed)" + log,
+                run_id,
+            )
+
+    def _prune_logs(self, job: Job) -> None:
+        """Delete this bot's run outputs older than its retention period."""
+        folder = scheduler_dir(self.home_root) / "logs" / job.bot_id
+        if not folder.is_dir():
+            return
+        cutoff = time.time() - job.retention_days * 86400
+        for path in folder.glob("*.log"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                pass
+
+    # -- ticks -------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Reload what changed, record skipped days, write the heartbeat."""
+        reload_file = scheduler_dir(self.home_root) / RELOAD_FILE
+        force = self._reload_requested or reload_file.exists()
+        if force:
+            reload_file.unlink(missing_ok=True)
+            self._reload_requested = False
+            self.log.info("再読み込みします (reloading every manifest and the calendar)")
+        self.load(force=force)
+        now = self.clock()
+        self._daily_cleanup(now)
+        for key, job in sorted(self.jobs.items()):
+            after = self._checked.get(key, now)
+            closed = [
+                (moment, reason)
+                for moment in recent_fire_times(job.spec, after, now)
+                if (reason := skip_reason(job.spec, self.calendar, moment.date())) is not None
+            ]
+            self._record_skips(job, closed, None)
+            self._checked[key] = now
+        write_heartbeat(self.home_root, self.heartbeat(now))
+
+    def _daily_cleanup(self, now: dt.datetime) -> None:
+        """Once a day (from CLEANUP_HOUR): delete run folders past their bot's retention."""
+        today = now.date()
+        if self._cleaned_on == today or now.hour < CLEANUP_HOUR:
+            return
+        self._cleaned_on = today
+        from framework.home import Home
+        from framework.retention import cleanup
+
+        try:
+            report = cleanup(Home(self.home_root), self.project, now=now, trigger="schedule")
+        except Exception as exc:  # cleanup must never stop the scheduler
+            self.log.error(f"保存期間切れの削除に失敗しました (cleanup failed): {exc}")
+            return
+        self.log.info(f"保存期間切れの削除 (cleanup): {report.summary()}")
+
+    def heartbeat(self, now: dt.datetime) -> Heartbeat:
+        jobs = []
+        for key, job in sorted(self.jobs.items()):
+            following = CalendarTrigger(job.spec, self.calendar).get_next_fire_time(None, now)
+            jobs.append(
+                {
+                    "bot_id": job.bot_id,
+                    "schedule": job.spec.key,
+                    "key": key,
+                    "next_fire": following.isoformat(timespec="seconds") if following else None,
+                }
+            )
+        with self._state:
+            running = [dict(entry) for entry in self._running.values()]
+        problems = [line for lines in self.problems.values() for line in lines]
+        return Heartbeat(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            project=str(self.project.root),
+            started_at=self.started_at,
+            last_tick=now,
+            tick_seconds=self.tick_seconds,
+            jobs=jobs,
+            running=running,
+            problems=problems,
+        )
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Take the scheduler lock, load, catch up, start APScheduler, write a heartbeat."""
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise SchedulerRunningError(self.home_root) from None
+        self._locked = True
+        try:
+            self.started_at = self.clock()
+            self.load(initial=True)
+            due = set(self.catch_up())
+            self._aps = BackgroundScheduler(
+                timezone=ZoneInfo(DEFAULT_TIMEZONE),
+                executors={"default": ThreadPoolExecutor(max_workers=64)},
+            )
+            self._aps.add_listener(self._on_job_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+            for key, job in sorted(self.jobs.items()):
+                self._add(job, run_now=key in due)
+            self._aps.start()
+            self.log.info(
+                f"スケジューラを開始しました (scheduler started): 予定 {len(self.jobs)} 件、"
+                f"プロジェクト {self.project.root}、RPA_HOME {self.home_root}"
+            )
+            self.tick()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        job = self.jobs.get(event.job_id)
+        if job is None:
+            return
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            times = getattr(event, "scheduled_run_times", None) or [self.clock()]
+            self._record(
+                job,
+                times[-1],
+                ScheduleEventKind.ALREADY_RUNNING,
+                "前回の予定実行がまだ終わっていません (the previous scheduled run is still going)",
+            )
+        else:
+            self.log.opt(exception=event.exception).error(
+                f"{job.key}: スケジューラ内部のエラー (internal error in the job)"
+            )
+
+    def request_reload(self) -> None:
+        self._reload_requested = True
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def shutdown(self) -> None:
+        """Stop: running bots are asked to stop, then killed after the grace period."""
+        self._stopping.set()
+        if self._aps is not None:
+            if self._aps.running:
+                self._aps.shutdown(wait=True)
+            self._aps = None
+        if self._locked:
+            try:
+                write_heartbeat(self.home_root, self.heartbeat(self.clock()))
+            except OSError:
+                pass
+            self._lock.release()
+            self._locked = False
+        self.runlog.close()
+
+    def serve(self) -> int:
+        """``rpa scheduler``: run until SIGTERM / Ctrl+C; SIGHUP (or --reload) reloads."""
+        handlers = self._install_signals()
+        try:
+            self.start()
+            while not self._stopping.is_set():
+                self._wake.wait(self.tick_seconds)
+                self._wake.clear()
+                if self._stopping.is_set():
+                    break
+                try:
+                    self.tick()
+                except Exception:  # a full disk or a locked file must not end the scheduler
+                    self.log.exception("tick failed")
+        finally:
+            self.log.info("スケジューラを停止します (scheduler stopping)")
+            self.shutdown()
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
+        return ExitCode.OK
+
+    def _install_signals(self) -> dict[int, Any]:
+        previous: dict[int, Any] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return previous
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.request_stop()
+
+        def reload(signum: int, frame: FrameType | None) -> None:
+            self.request_reload()
+
+        for name, handler in (("SIGTERM", stop), ("SIGINT", stop), ("SIGHUP", reload)):
+            number = getattr(signal, name, None)
+            if number is not None:
+                previous[number] = signal.signal(number, handler)
+        return previous
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+class _ToLoguru(logging.Handler):
+    """APScheduler logs with the standard library: pass its warnings on to our log."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger.bind(scheduler=True).log(record.levelname, f"apscheduler: {record.getMessage()}")
+
+
+def configure_logging(home_root: Path, *, echo: bool = True) -> list[int]:
+    """The scheduler's log: ``RPA_HOME/scheduler/scheduler.log`` (rotated) and stderr."""
+    folder = scheduler_dir(home_root)
+    private_dir(folder)
+    sinks = [
+        logger.add(
+            folder / "scheduler.log",
+            level="INFO",
+            format="{time:YYYY-MM-DD HH:mm:ss} {level: <7} {message}",
+            rotation="5 MB",
+            retention=10,
+            encoding="utf-8",
+            filter=lambda record: bool(record["extra"].get("scheduler")),
+            backtrace=False,
+            diagnose=False,
+        )
+    ]
+    if echo and sys.stderr is not None:  # pythonw (a hidden Windows task) has no stderr
+        sinks.append(
+            logger.add(
+                sys.stderr,
+                level="INFO",
+                format="{time:HH:mm:ss} {message}",
+                filter=lambda record: (
+                    bool(record["extra"].get("scheduler")) and record["level"].no < logging.ERROR
+                ),
+            )
+        )
+    aps_logger = logging.getLogger("apscheduler")
+    aps_logger.setLevel(logging.WARNING)
+    aps_logger.handlers = [_ToLoguru()]
+    aps_logger.propagate = False
+    return sinks

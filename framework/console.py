@@ -96,10 +96,9 @@ def print_problems(console: Console, problems: Sequence[Problem], *, nothing_run
     for problem in problems:
         console.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     tail = "何も実行していません (nothing was run)" if nothing_run else ""
-    console.print(
-        f"[bold red]エラー {len(problems)} 件[/] (error{'s' if len(problems) != 1 else ''}) {tail}",
-        highlight=False,
-    )
+    plural = "s" if len(problems) != 1 else ""
+    line = f"[bold red]エラー {len(problems)} 件[/] (error{plural}) {tail}"
+    console.print(line.rstrip(), highlight=False)
 
 
 def _relative(path: Path | str, base: Path | None) -> str:
@@ -241,6 +240,23 @@ def arguments_table(model: type[Any]) -> Table:
             need = "" if default in (None, [], {}) else repr(default)
         table.add_row(
             info.alias or field_name, type_name(info.annotation), need, info.description or ""
+        )
+    return table
+
+
+def events_table(events: Sequence[Any]) -> Table:
+    """The scheduler's latest decisions (``ScheduleEvent`` rows), newest first."""
+    table = Table(title="スケジューラの判断 (scheduler decisions)")
+    for name in ("予定時刻", "ボット", "予定", "判断", "run", "内容"):
+        table.add_column(name, overflow="fold")
+    for event in events:
+        table.add_row(
+            f"{event.fire_time:%Y-%m-%d %H:%M}",
+            event.bot_id,
+            event.schedule,
+            event.event.label,
+            event.run_id or "",
+            event.message,
         )
     return table
 

@@ -35,6 +35,8 @@ from framework.model import (
 from framework.names import NameCheck, Names, check_names
 from framework.pydantic_yaml import validate_at
 from framework.registry import Registry, UnknownNameError, block_fields
+from framework.reports.targets import FILE_NAME as KPI_FILE
+from framework.reports.targets import load_targets, project_bots
 from framework.templating import ENVIRONMENT, Expression, TemplateProblem
 from framework.yamlio import PathKey, YamlDoc, load_yaml
 
@@ -536,6 +538,8 @@ def validate_project(
                 targets.append(("bot", resolved / "bot.yaml"))
             elif resolved.name == CALENDAR_FILE:
                 targets.append(("calendar", resolved))
+            elif resolved.name == KPI_FILE:
+                targets.append(("kpi", resolved))
             elif resolved.name == "bot.yaml":
                 targets.append(("bot", resolved))
             else:
@@ -545,7 +549,13 @@ def validate_project(
         targets += [("workflow", p.resolve()) for p in project.workflow_files()]
         if calendar_path(project.root).exists():
             targets.append(("calendar", calendar_path(project.root)))
+        if (project.root / KPI_FILE).exists():
+            targets.append(("kpi", project.root / KPI_FILE))
     for kind, path in targets:
+        if kind == "kpi":
+            checked.append(project.shown(path))
+            problems.extend(_kpi_problems(project, path))
+            continue
         if kind == "calendar":
             checked.append(project.shown(path))
             try:
@@ -571,6 +581,16 @@ def validate_project(
             problems.extend(exc.problems)
     # a workflow of a bot that failed is checked again on its own: report each problem once
     return checked, InvalidError(problems).problems
+
+
+def _kpi_problems(project: Project, path: Path) -> list[Problem]:
+    """Check ``kpi.yaml`` (the DX office's targets) against the project's bots."""
+    known = {bot: department for bot, (department, _name) in project_bots(project.bots_dir).items()}
+    try:
+        load_targets(path, project.shown(path), known)
+    except InvalidError as exc:
+        return exc.problems
+    return []
 
 
 def _called_paths(workflow: Workflow) -> set[Path]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from framework.outcome import ItemOutcome, ItemStatus
@@ -39,6 +40,15 @@ def style_header(ws: Worksheet, row: int, first_col: int, last_col: int) -> None
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
+
+
+def fit_to_a4_width(ws: Worksheet) -> None:
+    """Print on A4 landscape, all columns on one page wide (as many pages tall as needed)."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def result_keys(outcomes: Sequence[ItemOutcome]) -> list[str]:
@@ -79,8 +89,7 @@ def write_result_list(outcomes: Sequence[ItemOutcome], path: Path) -> Path:
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
+    fit_to_a4_width(ws)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
@@ -143,8 +152,7 @@ def write_exception_report(outcomes: Sequence[ItemOutcome], path: Path) -> Path:
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}{ws.max_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
+    fit_to_a4_width(ws)
     ws.print_title_rows = "2:2"
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -234,6 +234,11 @@ def stop_command(bot: str) -> int:
 @click.option("--period", help="期間: 2026-11（月）、FY2026・R8・令和8年度（年度）")
 @click.option("--from", "first", metavar="DATE", help="この日以降に開始 (started on or after)")
 @click.option("--to", "last", metavar="DATE", help="この日までに開始 (started on or before)")
+@click.option(
+    "--events",
+    is_flag=True,
+    help="スケジューラの判断だけを表示 (only the scheduler's decisions)",
+)
 def runs_command(
     as_json: bool,
     limit: int,
@@ -243,10 +248,15 @@ def runs_command(
     period: str | None,
     first: str | None,
     last: str | None,
+    events: bool,
 ) -> int:
-    """最近の実行 (recent runs, newest first; filters narrow them down)."""
+    """最近の実行 (recent runs, newest first; filters narrow them down).
+
+    Below the runs, the scheduler's latest decisions (started, skipped for a holiday, missed,
+    caught up, timed out...); ``--events`` shows only those (with ``--json`` too).
+    """
     from framework.cli.report import period_problem
-    from framework.console import dump_json, exceptions_file, runs_table
+    from framework.console import dump_json, events_table, exceptions_file, runs_table
     from framework.home import Home
     from framework.outcome import RunStatus
     from framework.reports.period import PeriodError, choose_period
@@ -272,9 +282,16 @@ def runs_command(
         return ExitCode.OK
     runlog = SqliteRunLog(home.runlog_path)
     try:
-        records = runlog.find_runs(where, limit)
+        records = [] if events else runlog.find_runs(where, limit)
+        decisions = runlog.schedule_events(limit, bot)
     finally:
         runlog.close()
+    if events:
+        if as_json:
+            dump_json(out(), [e.as_json() for e in decisions])
+        else:
+            out().print(events_table(decisions))
+        return ExitCode.OK
     if as_json:
         rows = []
         for record in records:
@@ -285,6 +302,8 @@ def runs_command(
         dump_json(out(), rows)
     else:
         out().print(runs_table(records, Path.cwd()))
+        if decisions:
+            out().print(events_table(decisions))
     return ExitCode.OK
 
 

@@ -19,13 +19,12 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from framework.reports.columns import KEY_COLUMNS, SUMMARY_COLUMNS, Column, Kind
 from framework.reports.figures import FORMULA, NO_RUNS, Breakdown, Figures, Line
 from framework.reports.xlsxrows import Value, fill_sheet
-from framework.resultbook import style_header
+from framework.resultbook import fit_to_a4_width, style_header
 from framework.runlog import BaselineUse, RunFilter, RunLine, RunLog
 
 SUMMARY = "集計"
@@ -122,11 +121,7 @@ def _local(text: str | None) -> dt.datetime | None:
 
 
 def _print_setup(ws: Worksheet, title_rows: str | None, header: str) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    fit_to_a4_width(ws)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6

@@ -11,12 +11,13 @@ this module, so a move to 4.x touches this file only). What it guarantees:
 * **Crashes and hangs stay outside.** Every run is a separate ``rpa run BOT --trigger schedule``
   process with its output in ``RPA_HOME/scheduler/logs/<bot>/``. Past the schedule's time limit
   it is asked to stop (STOP file and SIGTERM: it finishes the current registration), then
-  killed with its browser, and its run is recorded as aborted.
+  killed with its browser, and its run is recorded as aborted (:mod:`framework.childrun`).
 * **Catching up once.** At start, fire times that passed while the scheduler was down are
   found from the run log (the latest decision recorded for each schedule), not from
   APScheduler's memory: the latest one runs once if the catch-up window (``catch_up_until``)
   is still open, the others are recorded as ``missed``; a decision already recorded is never
-  taken again, so restarting twice never runs a batch twice.
+  taken again, so restarting twice never runs a batch twice (the rules, which need no
+  APScheduler: :mod:`framework.scheduling`).
 * **Reload.** Every tick the manifests and ``calendar.yaml`` are checked for changes (and
   ``rpa scheduler --reload`` forces it); an invalid edit is reported (event ``invalid``) and the
   bot's previous valid schedule stays in force.
@@ -38,7 +39,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -63,6 +64,7 @@ from loguru import logger
 
 from framework.botlock import BotLock
 from framework.calendar import CALENDAR_FILE, CityCalendar, calendar_path, parse_calendar
+from framework.childrun import ChildOutcome, start_child, stop_child, wait_child
 from framework.cron import parse_cron
 from framework.errors import InvalidError, KakariError
 from framework.heartbeat import (
@@ -84,13 +86,20 @@ from framework.runlog import (
     ScheduleEventKind,
     SqliteRunLog,
 )
-from framework.stopping import request_stop
+from framework.scheduling import (
+    Job,
+    decide,
+    end_event,
+    jobs_of,
+    missed_message,
+    shown_time,
+    skip_reason,
+    zone,
+)
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 CLEANUP_HOUR = 3
 """From this hour, once a day, the scheduler deletes run folders past their retention."""
-ON_TIME = dt.timedelta(minutes=5)
-"""A run that starts this late after its fire time still counts as on time (``started``)."""
 LOOKBACK = dt.timedelta(days=31)
 """How far back a starting scheduler looks for fire times it missed."""
 MAX_MISSED_EVENTS = 20
@@ -98,12 +107,9 @@ MAX_MISSED_EVENTS = 20
 MAX_SCANNED = 5000
 """Fire times a starting scheduler looks at per schedule (a dense cron: the latest ones)."""
 _MAX_DAYS_SCANNED = 3 * 366
-_WEEKDAYS_JA = "月火水木金土日"
-_KILL_WAIT = 5.0
-"""Seconds a killed run's browser driver gets to close the browser before it is killed too."""
 
 Clock = Callable[[], dt.datetime]
-Command = Callable[["Job"], list[str]]
+Command = Callable[[Job], list[str]]
 
 
 class SchedulerRunningError(KakariError):
@@ -120,22 +126,9 @@ class SchedulerRunningError(KakariError):
 # -- fire times: cron + calendar ---------------------------------------------------------------
 
 
-def zone(spec: ScheduleSpec) -> ZoneInfo:
-    return ZoneInfo(spec.timezone)
-
-
 def cron_trigger(spec: ScheduleSpec) -> CronTrigger:
     """APScheduler's cron trigger for the schedule's expression (fields expanded by us)."""
     return CronTrigger(timezone=zone(spec), **parse_cron(spec.cron).trigger_fields())
-
-
-def skip_reason(spec: ScheduleSpec, calendar: CityCalendar, day: dt.date) -> str | None:
-    """Why the schedule does not run on ``day`` (None: it runs)."""
-    if spec.calendar == "every_day":
-        return None
-    if spec.calendar == "dates":
-        return None if day in spec.dates else "指定日以外 (not a listed date)"
-    return calendar.closed_reason(day)
 
 
 def _next_day(moment: dt.datetime) -> dt.datetime:
@@ -235,61 +228,7 @@ def latest_fire(spec: ScheduleSpec, calendar: CityCalendar, now: dt.datetime) ->
     return None
 
 
-def catch_up_deadline(spec: ScheduleSpec, fire: dt.datetime) -> dt.datetime | None:
-    """The end of a fire time's catch-up window: the first ``catch_up_until`` after it."""
-    if spec.catch_up_until is None:
-        return None
-    local = fire.astimezone(zone(spec))
-    deadline = dt.datetime.combine(local.date(), spec.catch_up_until, tzinfo=zone(spec))
-    if deadline <= local:
-        deadline = dt.datetime.combine(
-            local.date() + dt.timedelta(days=1), spec.catch_up_until, tzinfo=zone(spec)
-        )
-    return deadline
-
-
-def decide(spec: ScheduleSpec, fire: dt.datetime, now: dt.datetime) -> ScheduleEventKind:
-    """Start now (on time, or caught up inside the window), or record the fire time missed."""
-    if now - fire <= ON_TIME:
-        return ScheduleEventKind.STARTED
-    deadline = catch_up_deadline(spec, fire)
-    if deadline is not None and now <= deadline:
-        return ScheduleEventKind.CAUGHT_UP
-    return ScheduleEventKind.MISSED
-
-
-def shown_time(moment: dt.datetime) -> str:
-    """``2027-01-04 (月) 19:00`` (seconds only when they are not zero)."""
-    clock = "%H:%M:%S" if moment.second else "%H:%M"
-    return f"{moment:%Y-%m-%d} ({_WEEKDAYS_JA[moment.weekday()]}) {moment.strftime(clock)}"
-
-
-# -- the jobs ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Job:
-    """One schedule of one bot, as the scheduler runs it."""
-
-    bot_id: str
-    bot_name: str
-    bot_dir: Path
-    spec: ScheduleSpec
-    retention_days: int = 30
-
-    @property
-    def key(self) -> str:
-        """The APScheduler job id: ``<bot>/<schedule name>``."""
-        return f"{self.bot_id}/{self.spec.key}"
-
-    def input_path(self) -> Path | None:
-        return (self.bot_dir / self.spec.input).resolve() if self.spec.input else None
-
-
-def jobs_of(
-    bot_id: str, bot_name: str, bot_dir: Path, specs: Sequence[ScheduleSpec], keep: int
-) -> list[Job]:
-    return [Job(bot_id, bot_name, bot_dir, spec, keep) for spec in specs]
+# -- the command a job runs -------------------------------------------------------------------
 
 
 def rpa_command(project_root: Path) -> Command:
@@ -304,87 +243,6 @@ def rpa_command(project_root: Path) -> Command:
         return argv
 
     return command
-
-
-# -- one scheduled run as a child process ------------------------------------------------------
-
-
-@dataclass
-class ChildOutcome:
-    """How a scheduled ``rpa run`` process ended."""
-
-    code: int | None
-    """Its exit code (negative: killed by that signal on POSIX)."""
-    timed_out: bool = False
-    stopped: bool = False
-    """It was asked to stop (time limit or the scheduler stopping)."""
-    killed: bool = False
-    """It did not stop in time and was killed, with its browser."""
-    log: Path | None = None
-    run: RunRecord | None = None
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (Linux: from /proc; elsewhere nothing is known)."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        parent = int(stat.rpartition(")")[2].split()[1])
-        children.setdefault(parent, []).append(int(entry))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """Kill a run and everything it started (its browser too)."""
-    if sys.platform == "win32":
-        subprocess.run(
-            ["taskkill", "/PID", str(proc.pid), "/T", "/F"], capture_output=True, check=False
-        )
-        proc.wait()
-        return
-    below = _descendants(proc.pid)
-    try:
-        os.kill(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
-    # the browser driver notices its parent is gone and closes the browser: give it a moment
-    deadline = time.monotonic() + _KILL_WAIT
-    while time.monotonic() < deadline and any(_alive(p) for p in below):
-        time.sleep(0.1)
-    for pid in below:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 # -- the scheduler ----------------------------------------------------------------------------
@@ -652,22 +510,10 @@ class Scheduler:
                 continue
             kind = decide(job.spec, latest, now)
             if kind is ScheduleEventKind.MISSED:
-                self._record(job, latest, kind, self._missed_message(job, latest))
+                self._record(job, latest, kind, missed_message(job.spec, latest))
             else:
                 due.append(key)
         return due
-
-    def _missed_message(self, job: Job, fire: dt.datetime) -> str:
-        deadline = catch_up_deadline(job.spec, fire)
-        if deadline is None:
-            return (
-                "時刻に開始できませんでした（catch_up_until がないため後から実行しません）"
-                " (not started on time; no catch-up window)"
-            )
-        return (
-            f"時刻に開始できず、遅れて実行できる時刻（{shown_time(deadline)}）も過ぎていました"
-            " (not started on time; the catch-up window has passed)"
-        )
 
     def fire(self, key: str) -> None:
         """The job function: decide about the latest fire time, then run the bot (blocking, so
@@ -687,7 +533,7 @@ class Scheduler:
                 return
             kind = decide(job.spec, fire, now)
             if kind is ScheduleEventKind.MISSED:
-                self._record(job, fire, kind, self._missed_message(job, fire))
+                self._record(job, fire, kind, missed_message(job.spec, fire))
                 return
             log_path = self._log_path(job, now)
             late = "" if kind is ScheduleEventKind.STARTED else f"（{shown_time(now)} に開始）"
@@ -716,31 +562,16 @@ class Scheduler:
             outcome = self.run_child(job, fire, log_path)
         finally:
             self._slots.release()
-        self._record_end(job, fire, outcome)
+        self._record(job, fire, *end_event(job.spec, outcome))
 
     def run_child(self, job: Job, fire: dt.datetime, log_path: Path) -> ChildOutcome:
         """Start the run's process, wait for it within the time limit, stop or kill it."""
         private_dir(log_path.parent)
         env = {**os.environ, "RPA_HOME": str(self.home_root), "PYTHONIOENCODING": "utf-8"}
         launched = self.clock()
-        options: dict[str, Any] = {}
-        if sys.platform == "win32":
-            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-        else:
-            options["start_new_session"] = True  # the scheduler's Ctrl+C is not the bot's
         argv = self.command(job)
-        with log_path.open("ab") as output:
-            output.write(f"# {job.key} {shown_time(fire)}: {' '.join(argv)}\n".encode())
-            output.flush()
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                cwd=self.project.root,
-                env=env,
-                **options,
-            )
+        header = f"# {job.key} {shown_time(fire)}: {' '.join(argv)}"
+        proc = start_child(argv, log_path, header, cwd=self.project.root, env=env)
         with self._state:
             self._running[job.key] = {
                 "bot_id": job.bot_id,
@@ -750,25 +581,17 @@ class Scheduler:
                 "since": launched.isoformat(timespec="seconds"),
                 "log": str(log_path),
             }
-        outcome = ChildOutcome(code=None, log=log_path)
         try:
-            limit = job.spec.time_limit_minutes * 60
-            deadline = time.monotonic() + limit
-            while outcome.code is None:
-                try:
-                    outcome.code = proc.wait(
-                        timeout=max(0.0, min(1.0, deadline - time.monotonic()))
-                    )
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if self._stopping.is_set() or time.monotonic() >= deadline:
-                    outcome.timed_out = not self._stopping.is_set()
-                    outcome.stopped = True
-                    outcome.code, outcome.killed = self._stop(job, proc)
+            outcome = wait_child(
+                proc,
+                job.spec.time_limit_minutes * 60,
+                self._stopping,
+                lambda: self._stop(job, proc),
+            )
         finally:
             with self._state:
                 self._running.pop(job.key, None)
+        outcome.log = log_path
         outcome.run = self._run_record(job, launched)
         if outcome.run is not None and outcome.run.status is RunStatus.RUNNING:
             self._close_dead_run(job, outcome)
@@ -776,25 +599,7 @@ class Scheduler:
 
     def _stop(self, job: Job, proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
         """Ask the run to stop (it finishes the item it is registering), then kill it."""
-        self.log.warning(f"{job.key}: 停止を指示します (asking the run to stop)")
-        run_dir = self._run_dir_of(job, proc.pid)
-        if run_dir is not None:
-            try:
-                request_stop(run_dir)
-            except OSError:
-                pass
-        if sys.platform != "win32":
-            try:
-                os.kill(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        try:
-            return proc.wait(timeout=self.stop_grace), False
-        except subprocess.TimeoutExpired:
-            pass
-        self.log.warning(f"{job.key}: 止まらないため強制終了します (killing the run)")
-        kill_tree(proc)
-        return proc.returncode, True
+        return stop_child(proc, self._run_dir_of(job, proc.pid), self.stop_grace, self.log, job.key)
 
     def _run_dir_of(self, job: Job, pid: int) -> Path | None:
         """The run folder of the bot's current run, if the process holding its lock is ours."""
@@ -827,71 +632,6 @@ class Scheduler:
             reason = f"異常終了しました（終了コード {outcome.code}） (the process crashed)"
         self.runlog.close_unfinished(outcome.run.id, reason)
         outcome.run = self.runlog.get_run(outcome.run.id)
-
-    def _record_end(self, job: Job, fire: dt.datetime, outcome: ChildOutcome) -> None:
-        code = outcome.code
-        run = outcome.run
-        run_id = run.id if run is not None else None
-        done = ""
-        if run is not None:
-            done = f"run {run.id}: {run.status.label}、全 {run.items_total} 件。"
-        log = f" ログ (log): {outcome.log}"
-        if outcome.timed_out:
-            how = "強制終了" if outcome.killed else "停止の指示で終了"
-            self._record(
-                job,
-                fire,
-                ScheduleEventKind.TIMED_OUT,
-                f"{done}時間制限（{job.spec.time_limit_minutes:g} 分）を超えたため止めました"
-                f"（{how}） (stopped at the time limit)" + log,
-                run_id,
-            )
-        elif outcome.stopped:
-            self._record(
-                job,
-                fire,
-                ScheduleEventKind.FAILED,
-                f"{done}スケジューラの停止に伴い止めました (stopped with the scheduler)" + log,
-                run_id,
-            )
-        elif code in (ExitCode.OK, ExitCode.ITEMS_FAILED):
-            attention = (
-                "要対応の申請があります (some items need a person)"
-                if code == ExitCode.ITEMS_FAILED
-                else "すべて完了 (all done)"
-            )
-            self._record(job, fire, ScheduleEventKind.FINISHED, f"{done}{attention}" + log, run_id)
-        elif code == ExitCode.ALREADY_RUNNING:
-            self._record(
-                job,
-                fire,
-                ScheduleEventKind.ALREADY_RUNNING,
-                "ボットが実行中だったため見送りました（終了コード 4） (the bot was running)" + log,
-            )
-        elif code == ExitCode.INVALID:
-            self._record(
-                job,
-                fire,
-                ScheduleEventKind.FAILED,
-                "設定か入力に誤りがあり、何も実行していません（終了コード 2）"
-                " (invalid: nothing run)" + log,
-            )
-        elif code == ExitCode.ABORTED:
-            self._record(
-                job,
-                fire,
-                ScheduleEventKind.FAILED,
-                f"{done}中断しました（終了コード 3） (aborted)" + log,
-                run_id,
-            )
-        else:
-            self._record(
-                job,
-                fire,
-                ScheduleEventKind.FAILED,
-                f"{done}異常終了しました（終了コード {code}） (the run crashed)" + log,
-                run_id,
-            )
 
     def _prune_logs(self, job: Job) -> None:
         """Delete this bot's run outputs older than its retention period."""

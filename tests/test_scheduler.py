@@ -26,14 +26,12 @@ from framework.model import ScheduleSpec
 from framework.runlog import ScheduleEventKind, SqliteRunLog
 from framework.scheduler import (
     CalendarTrigger,
-    Job,
     Scheduler,
-    catch_up_deadline,
-    decide,
     latest_fire,
     rpa_command,
     upcoming,
 )
+from framework.scheduling import Job, catch_up_deadline, decide
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 DEADLINE = 60.0
@@ -473,7 +471,7 @@ def hanging_server() -> Iterator[str]:
 def test_a_hanging_bot_is_killed_at_its_limit(
     office: Office, hanging_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from framework.scheduler import _alive, _descendants
+    from framework.childrun import _alive, _descendants
 
     monkeypatch.setenv("RPA_BROWSER_TIMEOUT_MS", "600000")  # the page never answers
     office.project.write("workflows/hang.yaml", "steps:\n  - browser.goto: '{{ settings.url }}'\n")

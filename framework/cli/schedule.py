@@ -51,7 +51,8 @@ def schedule_command(bot: str | None, start: dt.datetime | None, count: int, as_
     from framework.calendar import load_calendar
     from framework.loader import load_bot
     from framework.registry import Registry
-    from framework.scheduler import shown_time, upcoming, zone
+    from framework.scheduler import upcoming
+    from framework.scheduling import shown_time, zone
 
     project = current_project()
     calendar = load_calendar(project.root)

@@ -1,475 +1,42 @@
-"""The run log: one row per run and one per item, in SQLite under ``RPA_HOME`` by default.
+"""The SQLite run-log store: :class:`SqliteRunLog`, one file under ``RPA_HOME``, and all its SQL.
 
 Every state change of an item is its own committed transaction (WAL mode), so a process killed at
 any instant leaves a consistent log; ``synchronous=FULL`` puts each commit on the disk before the
 bot goes on, so an item marked "in progress" before its registration also survives a power cut.
-Item keys made of personal fields are stored only as a keyed hash (HMAC with a secret kept in
-``RPA_HOME``): runs can still be matched by key, but the log itself holds no recipient numbers or
-names. The schema is versioned with ``PRAGMA user_version`` and upgraded in place by
-:data:`MIGRATIONS`.
-
-:class:`RunLog` is the interface the runner and the commands use; :class:`SqliteRunLog` is the
-default implementation (a server database can implement the same interface).
+Item keys are stored as keyed hashes (:mod:`framework.runlog.keys`). The schema is versioned with
+``PRAGMA user_version`` and upgraded in place by :data:`~framework.runlog.schema.MIGRATIONS`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
-import os
-import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from framework import audit
 from framework.audit import AuditRecord, Sealer
 from framework.home import private_dir, private_file
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
-from framework.savings import BaselineFigures, exception_items, minutes_saved
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: runs and items
-    """
-    CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        bot_id TEXT NOT NULL,
-        bot_name TEXT NOT NULL,
-        department TEXT NOT NULL,
-        workflow TEXT NOT NULL,
-        trigger TEXT NOT NULL,
-        os_user TEXT NOT NULL,
-        host TEXT NOT NULL,
-        input TEXT,
-        started_at TEXT NOT NULL,
-        ended_at TEXT,
-        status TEXT NOT NULL,
-        items_total INTEGER NOT NULL DEFAULT 0,
-        items_done INTEGER NOT NULL DEFAULT 0,
-        items_business_error INTEGER NOT NULL DEFAULT 0,
-        items_system_error INTEGER NOT NULL DEFAULT 0,
-        items_bad_input INTEGER NOT NULL DEFAULT 0,
-        items_skipped INTEGER NOT NULL DEFAULT 0,
-        baseline_minutes_per_item REAL NOT NULL,
-        baseline_minutes_per_run REAL NOT NULL,
-        baseline_measured_by TEXT NOT NULL,
-        baseline_measured_on TEXT NOT NULL,
-        minutes_saved REAL NOT NULL DEFAULT 0,
-        exit_code INTEGER,
-        message TEXT NOT NULL DEFAULT '',
-        run_dir TEXT NOT NULL
-    );
-    CREATE INDEX runs_bot_started ON runs (bot_id, started_at);
-    CREATE INDEX runs_started ON runs (started_at);
-    CREATE TABLE items (
-        run_id TEXT NOT NULL REFERENCES runs (id),
-        seq INTEGER NOT NULL,
-        source TEXT NOT NULL,
-        row INTEGER,
-        key_hash TEXT NOT NULL,
-        key_text TEXT,
-        status TEXT NOT NULL,
-        message TEXT NOT NULL DEFAULT '',
-        results TEXT NOT NULL DEFAULT '{}',
-        screenshot TEXT,
-        started_at TEXT NOT NULL,
-        ended_at TEXT,
-        PRIMARY KEY (run_id, seq)
-    );
-    CREATE INDEX items_key ON items (key_hash, status);
-    """,
-    # 2: items know their bot (resume by key across runs), and the needs-review count
-    """
-    ALTER TABLE items ADD COLUMN bot_id TEXT NOT NULL DEFAULT '';
-    UPDATE items SET bot_id = (SELECT bot_id FROM runs WHERE runs.id = items.run_id);
-    CREATE INDEX items_bot_key ON items (bot_id, key_hash);
-    ALTER TABLE runs ADD COLUMN items_needs_review INTEGER NOT NULL DEFAULT 0;
-    """,
-    # 3: what staff found when they checked an item that needed review (rpa review)
-    """
-    CREATE TABLE reviews (
-        run_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        bot_id TEXT NOT NULL,
-        key_hash TEXT NOT NULL,
-        decision TEXT NOT NULL CHECK (decision IN ('entered', 'not_entered')),
-        note TEXT NOT NULL DEFAULT '',
-        reviewed_by TEXT NOT NULL,
-        reviewed_at TEXT NOT NULL,
-        PRIMARY KEY (run_id, seq),
-        FOREIGN KEY (run_id, seq) REFERENCES items (run_id, seq)
-    );
-    CREATE INDEX reviews_bot_key ON reviews (bot_id, key_hash);
-    """,
-    # 4: the baseline's minutes per exception item (KPI reports subtract them)
-    """
-    ALTER TABLE runs ADD COLUMN baseline_minutes_per_exception REAL NOT NULL DEFAULT 0;
-    CREATE INDEX runs_department_started ON runs (department, started_at);
-    """,
-    # 5: what the scheduler decided (started, skipped for a holiday, missed, caught up, ...)
-    """
-    CREATE TABLE schedule_events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        bot_id TEXT NOT NULL,
-        schedule TEXT NOT NULL,
-        fire_time TEXT NOT NULL,
-        event TEXT NOT NULL,
-        run_id TEXT,
-        message TEXT NOT NULL DEFAULT '',
-        at TEXT NOT NULL
-    );
-    CREATE INDEX schedule_events_bot_fire ON schedule_events (bot_id, fire_time);
-    """,
-    # 6: the audit trail: who did what; each record carries the hash of the previous one
-    """
-    CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,
-        os_user TEXT NOT NULL,
-        host TEXT NOT NULL,
-        trigger TEXT NOT NULL,
-        action TEXT NOT NULL,
-        bot_id TEXT NOT NULL DEFAULT '',
-        run_id TEXT,
-        input_sha256 TEXT,
-        outcome TEXT NOT NULL DEFAULT '',
-        detail TEXT NOT NULL DEFAULT '',
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-    );
-    """,
+from framework.runlog.keys import ItemKey, item_key, load_secret
+from framework.runlog.records import (
+    COUNTED_STATUSES,
+    BaselineUse,
+    PriorItem,
+    RunFilter,
+    RunLine,
+    RunRecord,
+    RunTally,
+    ScheduleEvent,
+    ScheduleEventKind,
 )
+from framework.runlog.schema import MIGRATIONS
+from framework.savings import exception_items, minutes_saved
 
-
-@dataclass
-class RunRecord:
-    """One run as the run log keeps it."""
-
-    id: str
-    bot_id: str
-    bot_name: str
-    department: str
-    workflow: str
-    trigger: str
-    os_user: str
-    host: str
-    input: str | None
-    started_at: dt.datetime
-    run_dir: str
-    baseline_minutes_per_item: float
-    baseline_minutes_per_run: float
-    baseline_measured_by: str
-    baseline_measured_on: str
-    baseline_minutes_per_exception: float = 0.0
-    status: RunStatus = RunStatus.RUNNING
-    ended_at: dt.datetime | None = None
-    counts: dict[ItemStatus, int] = field(default_factory=dict)
-    minutes_saved: float = 0.0
-    exit_code: int | None = None
-    message: str = ""
-
-    def baseline(self) -> BaselineFigures:
-        """The baseline this run was measured against (stored with the run)."""
-        return BaselineFigures(
-            self.baseline_minutes_per_item,
-            self.baseline_minutes_per_run,
-            self.baseline_minutes_per_exception,
-        )
-
-    @property
-    def items_total(self) -> int:
-        return sum(self.counts.values())
-
-    def count(self, status: ItemStatus) -> int:
-        return self.counts.get(status, 0)
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "bot_id": self.bot_id,
-            "bot_name": self.bot_name,
-            "department": self.department,
-            "workflow": self.workflow,
-            "trigger": self.trigger,
-            "os_user": self.os_user,
-            "host": self.host,
-            "input": self.input,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
-            "status": self.status.value,
-            "items": {s.value: self.count(s) for s in _COUNTED},
-            "items_total": self.items_total,
-            "minutes_saved": self.minutes_saved,
-            "baseline": {
-                "minutes_per_item": self.baseline_minutes_per_item,
-                "minutes_per_run": self.baseline_minutes_per_run,
-                "minutes_per_exception": self.baseline_minutes_per_exception,
-                "measured_by": self.baseline_measured_by,
-                "measured_on": self.baseline_measured_on,
-            },
-            "exit_code": self.exit_code,
-            "message": self.message,
-            "run_dir": self.run_dir,
-        }
-
-
-_COUNTED = (
-    ItemStatus.DONE,
-    ItemStatus.BUSINESS_ERROR,
-    ItemStatus.SYSTEM_ERROR,
-    ItemStatus.BAD_INPUT,
-    ItemStatus.NEEDS_REVIEW,
-    ItemStatus.SKIPPED,
-)
-
-
-_COUNTED_VALUES = {s.value for s in _COUNTED}
-
-
-@dataclass(frozen=True)
-class PriorItem:
-    """The latest state of an item key of a bot in an earlier run."""
-
-    run_id: str
-    status: ItemStatus
-    results: dict[str, str]
-    source: str
-    row: int | None
-    reviewed_by: str | None = None
-    """Set when staff decided the state of this item with ``rpa review``."""
-
-
-@dataclass(frozen=True)
-class ItemKey:
-    """How an item is identified in the log: a keyed hash, and the clear text when not personal."""
-
-    hash: str
-    text: str | None
-
-
-class ScheduleEventKind(StrEnum):
-    """What the scheduler decided about one fire time of a bot's schedule."""
-
-    STARTED = "started"
-    """The run started at its time."""
-    CAUGHT_UP = "caught_up"
-    """The run started late (the PC was off or asleep), inside the catch-up window."""
-    FINISHED = "finished"
-    """The run ended (exit code 0 or 1: some items may need a person)."""
-    FAILED = "failed"
-    """The run ended without doing its work (invalid, aborted, crashed)."""
-    TIMED_OUT = "timed_out"
-    """The run went past its time limit: stopped, killed if needed, recorded as aborted."""
-    ALREADY_RUNNING = "already_running"
-    """The bot was still running (exit code 4, or the previous scheduled run had not ended)."""
-    SKIPPED = "skipped"
-    """The day is closed (weekend, national holiday, 年末年始, a city closure)."""
-    MISSED = "missed"
-    """The scheduler was not running at the time, and the catch-up window has passed."""
-    INVALID = "invalid"
-    """The manifest is invalid: the bot's previous valid schedule stays in force."""
-
-    @property
-    def label(self) -> str:
-        """The Japanese words staff see."""
-        return _SCHEDULE_LABELS[self]
-
-
-_SCHEDULE_LABELS = {
-    ScheduleEventKind.STARTED: "開始",
-    ScheduleEventKind.CAUGHT_UP: "遅れて実行",
-    ScheduleEventKind.FINISHED: "終了",
-    ScheduleEventKind.FAILED: "失敗",
-    ScheduleEventKind.TIMED_OUT: "時間切れで停止",
-    ScheduleEventKind.ALREADY_RUNNING: "実行中のため見送り",
-    ScheduleEventKind.SKIPPED: "休みのため見送り",
-    ScheduleEventKind.MISSED: "実行できず",
-    ScheduleEventKind.INVALID: "設定エラー",
-}
-
-
-@dataclass(frozen=True)
-class ScheduleEvent:
-    """One decision of the scheduler, as the run log keeps it (table ``schedule_events``)."""
-
-    bot_id: str
-    schedule: str
-    """The schedule's name (``name:``, else its cron expression); empty for ``invalid``."""
-    fire_time: dt.datetime
-    """The time the schedule said (not when it was decided), in the schedule's time zone."""
-    event: ScheduleEventKind
-    run_id: str | None = None
-    message: str = ""
-    at: dt.datetime | None = None
-    """When it was recorded (set by the store when left out)."""
-    id: int | None = None
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "bot_id": self.bot_id,
-            "schedule": self.schedule,
-            "fire_time": self.fire_time.isoformat(),
-            "event": self.event.value,
-            "label": self.event.label,
-            "run_id": self.run_id,
-            "message": self.message,
-            "at": self.at.isoformat() if self.at else None,
-        }
-
-
-@dataclass(frozen=True)
-class RunFilter:
-    """Which runs a query covers: local start dates (both included) and exact matches."""
-
-    first_day: dt.date | None = None
-    last_day: dt.date | None = None
-    department: str | None = None
-    bot_id: str | None = None
-    status: RunStatus | None = None
-
-
-@dataclass(frozen=True)
-class RunTally:
-    """The runs of one bot in one month (local start date), added up for KPI reports.
-
-    ``runs`` counts finished runs (completed or aborted); ``running`` counts runs still marked
-    running, whose counts and minutes are not final (they are zero in the log until then).
-    """
-
-    department: str
-    bot_id: str
-    bot_name: str
-    month: str
-    """``YYYY-MM`` of the local start date."""
-    runs: int
-    running: int
-    aborted: int
-    needing_person: int
-    """Runs with at least one exception item, or aborted: a person had to step in."""
-    items: dict[ItemStatus, int]
-    wall_seconds: float
-    minutes_saved: float
-
-
-@dataclass(frozen=True)
-class BaselineUse:
-    """One baseline of a bot and the finished runs that were measured against it."""
-
-    department: str
-    bot_id: str
-    minutes_per_item: float
-    minutes_per_run: float
-    minutes_per_exception: float
-    measured_by: str
-    measured_on: str
-    first_started: str
-    last_started: str
-    runs: int
-    minutes_saved: float
-
-
-@dataclass(frozen=True, slots=True)
-class RunLine:
-    """One finished run for a report's detail: counts, times and baseline; nothing personal."""
-
-    id: str
-    department: str
-    bot_id: str
-    bot_name: str
-    trigger: str
-    started_at: str
-    ended_at: str | None
-    status: str
-    done: int
-    business_error: int
-    system_error: int
-    bad_input: int
-    needs_review: int
-    skipped: int
-    minutes_saved: float
-    minutes_per_item: float
-    minutes_per_run: float
-    minutes_per_exception: float
-    measured_by: str
-    measured_on: str
-    wall_seconds: int | None
-    """From start to end (None when the run has no end time)."""
-
-
-class RunLog(Protocol):
-    """What the runner and the commands need from a run-log store."""
-
-    def item_key(self, parts: Sequence[str], personal: bool) -> ItemKey: ...
-
-    def start_run(self, run: RunRecord) -> None: ...
-
-    def item_started(self, run: RunRecord, outcome: ItemOutcome, key: ItemKey) -> None: ...
-
-    def item_state(self, run_id: str, seq: int, status: ItemStatus) -> None: ...
-
-    def item_finished(self, run: RunRecord, outcome: ItemOutcome, key: ItemKey) -> None: ...
-
-    def prior_item(self, bot_id: str, key: ItemKey, before_run: str) -> PriorItem | None: ...
-
-    def review_item(
-        self, run_id: str, seq: int, entered: bool, reviewed_by: str, note: str = ""
-    ) -> ItemOutcome: ...
-
-    def unfinished_runs(self, bot_id: str, except_run: str) -> list[RunRecord]: ...
-
-    def rerun_targets(self, run_id: str) -> tuple[set[str], set[tuple[str, int | None]]]: ...
-
-    def close_unfinished(self, run_id: str, message: str) -> None: ...
-
-    def finish_run(self, run: RunRecord) -> None: ...
-
-    def recent_runs(self, limit: int = 20, bot_id: str | None = None) -> list[RunRecord]: ...
-
-    def find_runs(self, where: RunFilter, limit: int = 20) -> list[RunRecord]: ...
-
-    def tally_runs(self, where: RunFilter) -> list[RunTally]: ...
-
-    def baseline_uses(self, where: RunFilter) -> list[BaselineUse]: ...
-
-    def run_lines(self, where: RunFilter) -> Iterator[RunLine]: ...
-
-    def bot_departments(self) -> dict[str, str]: ...
-
-    def get_run(self, run_id: str) -> RunRecord | None: ...
-
-    def items(self, run_id: str) -> list[ItemOutcome]: ...
-
-    def append_audit(self, fields: Mapping[str, object], seal: Sealer, genesis: str) -> int: ...
-
-    def audit_records(
-        self, since: str | None = None, until: str | None = None
-    ) -> list[AuditRecord]: ...
-
-    def audit_issued(self) -> int: ...
-
-    def record_schedule_event(self, event: ScheduleEvent) -> None: ...
-
-    def schedule_events(
-        self, limit: int = 20, bot_id: str | None = None
-    ) -> list[ScheduleEvent]: ...
-
-    def fire_events(
-        self, bot_id: str, schedule: str, fire_time: dt.datetime
-    ) -> list[ScheduleEvent]: ...
-
-    def last_fire_time(self, bot_id: str, schedule: str) -> dt.datetime | None: ...
-
-    def scheduled_runs_since(self, bot_id: str, since: dt.datetime) -> list[RunRecord]: ...
-
-    def close(self) -> None: ...
+_COUNTED_VALUES = {s.value for s in COUNTED_STATUSES}
 
 
 def _now_iso(value: dt.datetime) -> str:
@@ -517,7 +84,7 @@ class SqliteRunLog:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._migrate()
-        self._secret = _load_secret(secret_path or path.parent / "secret.key")
+        self._secret = load_secret(secret_path or path.parent / "secret.key")
 
     def _migrate(self) -> None:
         version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
@@ -552,9 +119,7 @@ class SqliteRunLog:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     def item_key(self, parts: Sequence[str], personal: bool) -> ItemKey:
-        joined = "\x1f".join(parts)
-        digest = hmac.new(self._secret, joined.encode("utf-8"), hashlib.sha256).hexdigest()
-        return ItemKey(hash=digest, text=None if personal else " / ".join(parts))
+        return item_key(self._secret, parts, personal)
 
     def start_run(self, run: RunRecord) -> None:
         self._write(
@@ -1104,20 +669,3 @@ class SqliteRunLog:
 def _aware(value: dt.datetime) -> dt.datetime:
     """Times written without an offset are local times."""
     return value if value.tzinfo is not None else value.astimezone()
-
-
-def _load_secret(path: Path) -> bytes:
-    """The installation's key for item-key hashes, created on first use (readable by owner)."""
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except FileNotFoundError:
-        pass
-    key = secrets.token_bytes(32)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:  # another process created it first
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key.hex())
-    return key

@@ -1,0 +1,43 @@
+"""The run log: one row per run and one per item, in SQLite under ``RPA_HOME`` by default.
+
+:class:`RunLog` is the interface the runner and the commands use; :class:`SqliteRunLog` is the
+default implementation (a server database can implement the same interface). The package:
+
+* :mod:`~framework.runlog.records` — what is kept: runs, prior items, scheduler events, report rows;
+* :mod:`~framework.runlog.keys` — item keys as keyed hashes, and the installation's secret;
+* :mod:`~framework.runlog.store` — :class:`RunLog`, what every store offers;
+* :mod:`~framework.runlog.sqlite` — :class:`SqliteRunLog`: WAL, ``synchronous=FULL``, the SQL;
+* :mod:`~framework.runlog.schema` — :data:`MIGRATIONS`, the versioned SQLite schema.
+"""
+
+from __future__ import annotations
+
+from framework.runlog.keys import ItemKey
+from framework.runlog.records import (
+    BaselineUse,
+    PriorItem,
+    RunFilter,
+    RunLine,
+    RunRecord,
+    RunTally,
+    ScheduleEvent,
+    ScheduleEventKind,
+)
+from framework.runlog.schema import MIGRATIONS
+from framework.runlog.sqlite import SqliteRunLog
+from framework.runlog.store import RunLog
+
+__all__ = [
+    "MIGRATIONS",
+    "BaselineUse",
+    "ItemKey",
+    "PriorItem",
+    "RunFilter",
+    "RunLine",
+    "RunLog",
+    "RunRecord",
+    "RunTally",
+    "ScheduleEvent",
+    "ScheduleEventKind",
+    "SqliteRunLog",
+]

@@ -41,6 +41,8 @@ if command -v apt-get >/dev/null 2>&1; then
     dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt_packages+=(fonts-noto-cjk)
     if [[ $dev -eq 1 ]]; then
         command -v Xvfb >/dev/null 2>&1 || apt_packages+=(xvfb)
+        # The runner-pool tests start their own PostgreSQL server on loopback.
+        compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_packages+=(postgresql)
     fi
 fi
 if [[ ${#apt_packages[@]} -gt 0 ]]; then

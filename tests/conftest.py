@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from keyring.backend import KeyringBackend
+from pgserver import NoPostgres, PgServer
 
 from framework.browsers import BrowserOptions, find_browser, launch_args
 from framework.home import Home
@@ -52,6 +54,27 @@ def practice() -> Iterator[PracticeServer]:
     """A fresh practice system (empty records) on a free loopback port."""
     with PracticeServer(PracticeConfig()) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One private PostgreSQL server for the session (skipped without one, except in CI)."""
+    try:
+        server = PgServer.start()
+    except (NoPostgres, OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        message = f"PostgreSQL を起動できません (cannot start PostgreSQL): {exc} {detail!r}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of an empty database of this test's own on the session's PostgreSQL server."""
+    return pg_server.create_database()
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ default implementation (a server database can implement the same interface). The
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from framework.runlog.keys import ItemKey
 from framework.runlog.records import (
     BaselineUse,
@@ -27,6 +29,13 @@ from framework.runlog.schema import MIGRATIONS
 from framework.runlog.sqlite import SqliteRunLog
 from framework.runlog.store import RunLog
 
+
+
+def open_runlog(home_root: Path) -> RunLog:
+    """The run log this PC uses: the SQLite file under ``home_root`` (``RPA_HOME``)."""
+    return SqliteRunLog(home_root / "runlog.sqlite3")
+
+
 __all__ = [
     "MIGRATIONS",
     "BaselineUse",
@@ -40,4 +49,5 @@ __all__ = [
     "ScheduleEvent",
     "ScheduleEventKind",
     "SqliteRunLog",
+    "open_runlog",
 ]

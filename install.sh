@@ -3,7 +3,7 @@
 # browser Playwright can drive. Safe to run again; it only installs what is missing.
 #
 #   ./install.sh          runtime only (enough for `rpa demo`)
-#   ./install.sh --dev    also the test tools (pytest extras, ruff, mypy, Xvfb)
+#   ./install.sh --dev    also the test tools (pytest extras, ruff, mypy, Xvfb, trayer, PostgreSQL)
 #
 # Windows PCs in a closed network (LGWAN) are set up differently: see docs/install-windows.md.
 set -euo pipefail
@@ -39,8 +39,12 @@ fi
 if command -v apt-get >/dev/null 2>&1; then
     have_browser || apt_packages+=(chromium)
     dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt_packages+=(fonts-noto-cjk)
+    # The tray's file chooser is Tk (python3-tk for Debian's own Python).
+    "$python" -c 'import tkinter' >/dev/null 2>&1 || apt_packages+=(python3-tk)
     if [[ $dev -eq 1 ]]; then
         command -v Xvfb >/dev/null 2>&1 || apt_packages+=(xvfb)
+        # The tray's end-to-end test docks its icon in trayer's notification area.
+        command -v trayer >/dev/null 2>&1 || apt_packages+=(trayer)
         # The runner-pool tests start their own PostgreSQL server on loopback.
         compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || apt_packages+=(postgresql)
     fi

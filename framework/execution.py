@@ -48,6 +48,7 @@ from framework.errors import (
 from framework.items import Item, estimate_total, iter_items
 from framework.model import StepCall, Workflow
 from framework.outcome import ExitCode, ItemOutcome, ItemStatus, RunStatus
+from framework.progress import ProgressFile
 from framework.redact import Redactor
 from framework.resultbook import write_exception_report, write_result_list
 from framework.runlog import ItemKey, PriorItem, RunLog, RunRecord
@@ -123,6 +124,7 @@ class Execution:
         """Keys of this run's items → where the first one is (duplicates in the input)."""
         self.sinks: list[int] = []
         self.stop = StopSignal(self.run_dir)
+        self.progress = ProgressFile(self.run_dir, self.run_id, self.bot.id, self.bot.name)
         self.committing = False
         self._commit_hook: Any = None
         self.rerun: RerunTargets | None = None
@@ -247,6 +249,7 @@ class Execution:
             self.rerun = RerunTargets(self.request.rerun_of, keys, rows)
         total = estimate_total(self.prepared.inputs) if self.prepared.inputs else None
         self.runner.reporter.started(self.bot, self.run_id, total)
+        self.progress.start(total)
         self.log.info(
             f"開始: {self.bot.name} ({self.bot.id}) run={self.run_id}"
             f" trigger={self.request.trigger} input={self.record.input or '-'}"
@@ -601,6 +604,7 @@ class Execution:
         detail = f": {outcome.message}" if outcome.message else ""
         self.log.log(level, f"[{outcome.seq}] {where}: {status.label}{detail} {extra}".rstrip())
         self.runner.reporter.item_done(logged)
+        self.progress.item(status)
 
     # -- steps ------------------------------------------------------------------------------
     def run_steps(self, ctx: StepContext, steps: Sequence[StepCall]) -> None:
@@ -721,6 +725,7 @@ class Execution:
         else:
             record.exit_code = ExitCode.OK
         self.runlog.finish_run(record)
+        self.progress.finish(status)
         audit.run_finished(self.runlog, record, self.input_sha256)
         skipped = counts.get(ItemStatus.SKIPPED, 0)
         self.log.info(

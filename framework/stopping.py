@@ -8,6 +8,7 @@ consistent because every state change is its own transaction).
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -81,3 +82,23 @@ class StopSignal:
 def request_stop(run_dir: Path) -> None:
     """Ask the run that owns ``run_dir`` to stop (works across processes, on every platform)."""
     (run_dir / STOP_FILE).write_text("stop\n", encoding="utf-8")
+
+
+def stop_bot(home_root: Path, bot_id: str) -> str | None:
+    """Ask the running run of ``bot_id`` to stop: what ``rpa stop`` and the tray both do.
+
+    Returns the id of the run asked to stop, or None when the bot is not running on this PC
+    (no process holds its lock: a crashed run's leftovers do not count).
+    """
+    from framework.botlock import BotLock
+
+    locks = home_root / "locks"
+    if not (locks / f"{bot_id}.lock").exists() or not BotLock(locks, bot_id).held():
+        return None
+    try:
+        holder = json.loads((locks / f"{bot_id}.json").read_text(encoding="utf-8"))
+        run_id = str(holder["run_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    request_stop(home_root / "runs" / run_id)
+    return run_id

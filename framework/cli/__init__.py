@@ -20,6 +20,7 @@ from framework.cli import report as _report_commands  # noqa: F401  (registers c
 from framework.cli import runs as _run_commands  # noqa: F401  (registers commands)
 from framework.cli import schedule as _schedule_commands  # noqa: F401  (registers commands)
 from framework.cli import security as _security_commands  # noqa: F401  (registers commands)
+from framework.cli import tray as _tray_commands  # noqa: F401  (registers commands)
 from framework.cli.app import _state, app, current_project, err, fail, find_project_root
 from framework.errors import InvalidError, KakariError
 from framework.outcome import ExitCode

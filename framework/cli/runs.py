@@ -194,28 +194,15 @@ def run_command(
 @click.argument("bot")
 def stop_command(bot: str) -> int:
     """実行中のボットを止める (ask a running bot to stop after the current item)."""
-    import json as jsonlib
-
-    from framework.botlock import BotLock
     from framework.home import Home
-    from framework.stopping import request_stop
+    from framework.stopping import stop_bot
 
-    home = Home.locate(current_project().root)
-    locks = home.root / "locks"
-    not_running = f"ボット {bot} は実行中ではありません (not running)"
-    if not (locks / f"{bot}.lock").exists() or not BotLock(locks, bot).held():
-        out().print(not_running, markup=False)
+    run_id = stop_bot(Home.locate(current_project().root).root, bot)
+    if run_id is None:
+        out().print(f"ボット {bot} は実行中ではありません (not running)", markup=False)
         return ExitCode.OK
-    try:
-        holder = jsonlib.loads((locks / f"{bot}.json").read_text(encoding="utf-8"))
-        run_dir = home.run_dir(str(holder["run_id"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        out().print(not_running, markup=False)
-        return ExitCode.OK
-    request_stop(run_dir)
     out().print(
-        f"停止を指示しました: run {holder['run_id']}（今の申請を終えてから止まります）"
-        " (stop requested)",
+        f"停止を指示しました: run {run_id}（今の申請を終えてから止まります） (stop requested)",
         markup=False,
     )
     return ExitCode.OK

@@ -30,10 +30,14 @@ from framework.runlog.sqlite import SqliteRunLog
 from framework.runlog.store import RunLog
 
 
-
 def open_runlog(home_root: Path) -> RunLog:
     """The run log this PC uses: the SQLite file under ``home_root`` (``RPA_HOME``)."""
     return SqliteRunLog(home_root / "runlog.sqlite3")
+
+
+def runlog_exists(home_root: Path) -> bool:
+    """Whether there is a run log to read (readers skip opening one that was never written)."""
+    return (home_root / "runlog.sqlite3").exists()
 
 
 __all__ = [
@@ -50,4 +54,5 @@ __all__ = [
     "ScheduleEventKind",
     "SqliteRunLog",
     "open_runlog",
+    "runlog_exists",
 ]

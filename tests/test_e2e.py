@@ -139,6 +139,16 @@ def test_welfare_bot_on_sample_input(
         text = path.read_bytes().decode("utf-8", errors="replace")
         found = [value for value in leaks if value in text]
         assert not found, f"{path.name} contains personal data or a secret: {found[:3]}"
+    # 7. what the tray's menu opens, from the CLI (the same latest run)
+    home = {"RPA_HOME": str(rpa_home)}
+    for what, expected in [
+        ("exceptions", run_dir / "exceptions.xlsx"),
+        ("results", run_dir / "結果一覧.xlsx"),
+        ("folder", run_dir),
+    ]:
+        opened = rpa("open", "welfare_entry", what, "--print", env=home)
+        assert opened.returncode == 0, opened.stderr
+        assert Path(opened.stdout.strip()) == expected
 
 
 def test_runs_lists_the_run(practice: PracticeServer, rpa_home: Path, tmp_path: Path) -> None:

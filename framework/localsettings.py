@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from framework.errors import InvalidError, Problem, unknown_name
 from framework.model import Strict
@@ -39,6 +39,11 @@ class LocalSettings(Strict):
     """``RPA_HOME/settings.yaml``."""
 
     tray: TraySettings = Field(default_factory=TraySettings)
+
+    @field_validator("tray", mode="before")
+    @classmethod
+    def _empty_section(cls, value: object) -> object:
+        return {} if value is None else value  # `tray:` with everything commented out
 
 
 def settings_path(home_root: Path) -> Path:

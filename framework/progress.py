@@ -101,7 +101,7 @@ def read_progress(run_dir: Path) -> Progress | None:
             run_id=str(data["run_id"]),
             bot_id=str(data["bot_id"]),
             bot_name=str(data.get("bot_name", "")),
-            total=int(total) if isinstance(total, int) else None,
+            total=total if isinstance(total, int) and not isinstance(total, bool) else None,
             counts={str(k): int(v) for k, v in counts.items() if k in _STATUSES},
             status=str(data.get("status", RunStatus.RUNNING.value)),
             updated_at=str(data.get("updated_at", "")),

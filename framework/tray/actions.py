@@ -93,6 +93,12 @@ class TrayActions:
         bot = self._bot(bot_id, facts)
         if bot is None:
             return
+        if bot.takes_input and input_path is None and bot.default_input is None:
+            self.notify(
+                f"{bot.name}: 既定の入力がありません",
+                "「ファイルを選んで実行…」で入力ファイルを選んでください (no default input)",
+            )
+            return
         if self.launcher.start(bot, input_path) is None:
             self.notify(
                 f"{bot.name}: すでに実行中です", "終わるまでお待ちください (already running)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -39,6 +40,8 @@ from framework.tray.notify import Notifier
 from framework.tray.state import TrayState, TrayStatus, notification
 
 POLL_SECONDS = 0.5
+REFRESH_SECONDS = 15.0
+"""How often the menu is rebuilt anyway: runs started elsewhere (the scheduler, the CLI) show."""
 LOOP_SECONDS = 0.05
 
 
@@ -96,6 +99,7 @@ class TrayApp:
             log_line(home_root, f"ファイル選択の画面は使えません (no file dialog): {tk_problem}")
         self.status = TrayStatus()
         self._files = self._signature()
+        self._gathered = time.monotonic()
         self._published = 0
         self._facts = gather(
             project, home_root, settings.tray, self.status, file_dialog=not tk_problem
@@ -213,7 +217,8 @@ class TrayApp:
         files = self._signature()
         if files != self._files:
             self._reload_settings()
-        if status != self.status or ended or files != self._files:
+        stale = time.monotonic() - self._gathered > REFRESH_SECONDS
+        if status != self.status or ended or files != self._files or stale:
             self.status = status
             self._files = files
             self._publish(rebuild=True)
@@ -239,6 +244,7 @@ class TrayApp:
     def _publish(self, *, rebuild: bool = False) -> None:
         """Show the status: icon, tooltip, menu, and the status file (``rpa tray --status``)."""
         if rebuild:
+            self._gathered = time.monotonic()
             try:
                 self._facts = gather(
                     self.project,

@@ -125,8 +125,8 @@ class Ended:
             return None
         if code == ExitCode.OK:
             return TrayState.IDLE
-        if code == ExitCode.ITEMS_FAILED:
-            return TrayState.EXCEPTIONS
+        if code == ExitCode.ITEMS_FAILED and self.view is not None:
+            return TrayState.EXCEPTIONS  # (1 without a run recorded: Python's own crash code)
         if code == ExitCode.ABORTED and self.stopped:
             return TrayState.EXCEPTIONS if needs_person else TrayState.IDLE
         return TrayState.FAILED

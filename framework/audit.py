@@ -54,6 +54,7 @@ class Action(StrEnum):
     REVIEW = "review"
     CLEANUP = "cleanup"
     CREDENTIALS_SET = "credentials_set"
+    RUNLOG_IMPORT = "runlog_import"
 
     @property
     def label(self) -> str:
@@ -66,6 +67,7 @@ _LABELS = {
     Action.REVIEW: "要確認の記録",
     Action.CLEANUP: "保存期間切れの削除",
     Action.CREDENTIALS_SET: "資格情報の設定",
+    Action.RUNLOG_IMPORT: "実行記録の取り込み",
 }
 
 

@@ -47,15 +47,28 @@ class ChildOutcome:
 
 
 def start_child(
-    argv: Sequence[str], output: Path, header: str, *, cwd: Path, env: Mapping[str, str]
+    argv: Sequence[str],
+    output: Path,
+    header: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    die_with_parent: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` in a session of its own (the scheduler's Ctrl+C is not the bot's), its
-    output appended to ``output`` after a ``header`` line."""
+    output appended to ``output`` after a ``header`` line.
+
+    ``die_with_parent`` (Linux): the run is killed when the process that started it dies, as it
+    would be with its PC. A pool worker uses it: a worker killed mid-job must not leave its bot
+    running while the job is retried on another worker.
+    """
     options: dict[str, Any] = {}
     if sys.platform == "win32":
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True
+    if die_with_parent and sys.platform.startswith("linux"):
+        options["preexec_fn"] = _die_with_parent
     with output.open("ab") as sink:
         sink.write(f"{header}\n".encode())
         sink.flush()
@@ -68,6 +81,14 @@ def start_child(
             env=env,
             **options,
         )
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGKILL when the parent dies (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
 def wait_child(
@@ -91,6 +112,20 @@ def wait_child(
             outcome.stopped = True
             outcome.code, outcome.killed = stop()
     return outcome
+
+
+def run_dir_of(home_root: Path, bot_id: str, pid: int) -> Path | None:
+    """The run folder of the bot's current run, if the process holding its lock is ``pid``."""
+    import json
+
+    holder = home_root / "locks" / f"{bot_id}.json"
+    try:
+        data = json.loads(holder.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("pid") != pid or "run_id" not in data:
+        return None
+    return home_root / "runs" / str(data["run_id"])
 
 
 def stop_child(

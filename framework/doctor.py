@@ -2,7 +2,8 @@
 
 Checks: Python and package versions, a usable browser, the OS keyring, the credentials each bot
 needs (where each value would come from, never the value), ``RPA_HOME`` (writable, owner-only),
-the run log's schema version and audit chain, the scheduler's heartbeat and free disk space.
+the run log (which store; for PostgreSQL the connection), its schema version and audit chain,
+the scheduler's heartbeat and free disk space.
 A failed check (NG) makes ``rpa doctor`` exit with 3; a warning (注意) does not.
 """
 
@@ -232,10 +233,48 @@ def home_check(home: Home) -> Check:
 
 
 def runlog_checks(home: Home) -> Iterator[Check]:
-    """The run log's schema version, its permissions, and the audit chain."""
+    """The run log: which store (SQLite on this PC, or PostgreSQL from ``RPA_DATABASE_URL``),
+    whether it can be opened, its schema version, its permissions and the audit chain."""
+    from framework.database import database_url, masked
+
+    try:
+        url = database_url()
+    except KakariError as exc:
+        yield Check(
+            Level.FAIL,
+            "実行記録 (run log) RPA_DATABASE_URL",
+            str(exc),
+            "RPA_DATABASE_URL を直すか、この PC だけで使うなら消してください"
+            " (fix RPA_DATABASE_URL, or unset it to use SQLite on this PC)",
+        )
+        return
+    if url is None:
+        yield from _sqlite_checks(home)
+    else:
+        yield from _postgres_checks(f"実行記録 (run log) PostgreSQL {masked(url)}", url)
+
+
+def _schema_check(name: str, version: int, current: int) -> Check:
+    if version > current:
+        return Check(
+            Level.FAIL,
+            name,
+            f"スキーマ {version} はこの kakari（{current}）より新しい (schema newer than kakari)",
+            "kakari を新しい版にしてください (upgrade kakari)",
+        )
+    if version < current:
+        return Check(
+            Level.WARN,
+            name,
+            f"スキーマ {version} → 次の実行で {current} に更新されます (upgraded on next run)",
+        )
+    return Check(Level.OK, name, f"スキーマ (schema) {current}")
+
+
+def _sqlite_checks(home: Home) -> Iterator[Check]:
     from framework.runlog import MIGRATIONS, SqliteRunLog
 
-    name = "実行記録 (run log)"
+    name = "実行記録 (run log) SQLite"
     path = home.runlog_path
     if not path.exists():
         yield Check(
@@ -253,46 +292,70 @@ def runlog_checks(home: Home) -> Iterator[Check]:
             Level.FAIL, name, f"読めません (cannot read: {exc})", f"{path} を確認してください"
         )
         return
-    current = len(MIGRATIONS)
-    if version > current:
-        yield Check(
-            Level.FAIL,
-            name,
-            f"スキーマ {version} はこの kakari（{current}）より新しい (schema newer than kakari)",
-            "kakari を新しい版にしてください (upgrade kakari)",
-        )
+    schema = _schema_check(name, version, len(MIGRATIONS))
+    if schema.level is Level.FAIL:
+        yield schema
         return
     if _shared(path):
         yield Check(
             Level.FAIL, name, "他のユーザーも読めます (readable by others)", f"chmod 600 {path}*"
         )
-    elif version < current:
-        yield Check(
-            Level.WARN,
-            name,
-            f"スキーマ {version} → 次の実行で {current} に更新されます (upgraded on next run)",
-        )
     else:
-        yield Check(Level.OK, name, f"スキーマ (schema) {version}")
+        yield schema
     if version < 6:
         return
     runlog = SqliteRunLog(path)
     try:
-        records = runlog.audit_records()
-        broken = audit.verify(records, runlog.audit_issued())
+        yield _audit_check(runlog)
     finally:
         runlog.close()
-    if broken is not None:
+
+
+def _postgres_checks(name: str, url: str) -> Iterator[Check]:
+    from framework.runlog.pgschema import PG_MIGRATIONS
+    from framework.runlog.postgres import PostgresRunLog, schema_version
+
+    try:
+        version = schema_version(url)
+    except KakariError as exc:
         yield Check(
+            Level.FAIL,
+            name,
+            str(exc),
+            "サーバーが動いているか、ネットワーク、ユーザー名、pgpass を確認してください"
+            " (check the server, the network, the user and the password file)",
+        )
+        return
+    if version == 0:
+        yield Check(
+            Level.OK,
+            name,
+            "接続できます。表は最初の実行で作られます (connected; tables are created by the"
+            " first run)",
+        )
+        return
+    schema = _schema_check(name, version, len(PG_MIGRATIONS))
+    yield Check(schema.level, name, f"接続できます (connected)、{schema.detail}", schema.fix)
+    if version != len(PG_MIGRATIONS):
+        return
+    runlog = PostgresRunLog(url)
+    try:
+        yield _audit_check(runlog)
+    finally:
+        runlog.close()
+
+
+def _audit_check(runlog: audit.AuditStore) -> Check:
+    records = runlog.audit_records()
+    broken = audit.verify(records, runlog.audit_issued())
+    if broken is not None:
+        return Check(
             Level.FAIL,
             "監査ログ (audit log)",
             f"改ざんまたは削除があります (chain broken): {broken}",
             "情報セキュリティ担当に連絡し、rpa audit --verify の結果を渡してください",
         )
-    else:
-        yield Check(
-            Level.OK, "監査ログ (audit log)", f"{len(records)} 件、改ざんなし (chain intact)"
-        )
+    return Check(Level.OK, "監査ログ (audit log)", f"{len(records)} 件、改ざんなし (chain intact)")
 
 
 def heartbeat_check(home: Home, now: dt.datetime | None = None) -> Check:

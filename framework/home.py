@@ -8,7 +8,9 @@ Layout::
       runs/<run id>/        one folder per run: run.log, run.jsonl, screenshots/, results
       crash/                tracebacks of internal errors (messages masked)
 
-kakari creates these folders itself and sets their permissions whatever the umask is.
+With ``RPA_DATABASE_URL`` set, the run log and the secret live in PostgreSQL instead (shared by
+every PC; docs/shared-runlog.md) and the rest stays here. kakari creates these folders itself
+and sets their permissions whatever the umask is.
 """
 
 from __future__ import annotations

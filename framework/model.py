@@ -143,6 +143,34 @@ class ScheduleSpec(Strict):
         return sorted(set(value))
 
 
+class PoolSpec(Strict):
+    """``pool:`` - how the bot runs in a runner pool (``rpa worker`` on several PCs).
+
+    ``queue`` names the runner PCs that can reach the bot's business system (``rpa worker
+    --queue welfare`` on the PCs with the welfare system): ``rpa enqueue`` and the scheduler in
+    distributed mode put the bot's runs there. ``one_session: true`` means the system allows
+    one session for the bot's account: at most one run of the bot at a time across every PC.
+    """
+
+    queue: str = Field(default="default", min_length=1, max_length=64)
+    """The queue of the PCs that run this bot (ASCII letters, digits, ``_`` and ``-``)."""
+    one_session: bool = False
+    """Only one run of this bot at a time across the whole pool (a lock in the queue)."""
+    time_limit_minutes: float = Field(default=120, gt=0, le=1440)
+    """A queued run still going after this many minutes is stopped (then killed); a scheduled
+    run keeps its schedule's own ``time_limit_minutes``."""
+
+    @field_validator("queue")
+    @classmethod
+    def _queue_name(cls, value: str) -> str:
+        if not value.isascii() or not value.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(
+                f"キューの名前は半角英数字と _ - で書いてください: {value!r}"
+                " (queue names: ASCII letters, digits, _ and -)"
+            )
+        return value
+
+
 class BotManifest(Strict):
     """``bots/<bot_id>/bot.yaml``."""
 
@@ -162,6 +190,8 @@ class BotManifest(Strict):
     ``rpa cleanup`` deletes them."""
     schedules: list[ScheduleSpec] = Field(default_factory=list)
     """When ``rpa scheduler`` runs the bot (overnight batches); see :class:`ScheduleSpec`."""
+    pool: PoolSpec = Field(default_factory=PoolSpec)
+    """Its queue and whether it may run only once at a time city-wide; see :class:`PoolSpec`."""
 
     @field_validator("schedules")
     @classmethod

@@ -24,7 +24,7 @@ from framework.home import Home
 from framework.loader import Project, load_manifest
 from framework.model import BotManifest
 from framework.outcome import RunStatus
-from framework.runlog import RunRecord, SqliteRunLog
+from framework.runlog import RunLog, RunRecord, open_runlog, runlog_exists
 
 DEFAULT_DAYS: int = BotManifest.model_fields["retention_days"].default
 
@@ -79,7 +79,7 @@ def _ended(record: RunRecord | None, folder: Path) -> dt.datetime:
 
 
 def find_expired(
-    home: Home, project: Project, runlog: SqliteRunLog | None, now: dt.datetime
+    home: Home, project: Project, runlog: RunLog | None, now: dt.datetime
 ) -> CleanupReport:
     """The run folders and crash reports past their period (nothing is deleted)."""
     report = CleanupReport()
@@ -125,7 +125,7 @@ def cleanup(
 ) -> CleanupReport:
     """Delete what is past its period and record it in the audit trail (not with dry_run)."""
     moment = now or dt.datetime.now().astimezone()
-    runlog = SqliteRunLog(home.runlog_path) if home.runlog_path.exists() or not dry_run else None
+    runlog = open_runlog(home.root) if runlog_exists(home.root) or not dry_run else None
     try:
         report = find_expired(home, project, runlog, moment)
         if dry_run:

@@ -21,6 +21,9 @@ this module, so a move to 4.x touches this file only). What it guarantees:
 * **Reload.** Every tick the manifests and ``calendar.yaml`` are checked for changes (and
   ``rpa scheduler --reload`` forces it); an invalid edit is reported (event ``invalid``) and the
   bot's previous valid schedule stays in force.
+* **Distributed mode** (``rpa scheduler start --enqueue``): the same decisions, but a run is
+  queued in the bot's pool queue for ``rpa worker`` (:mod:`framework.pool`) instead of started
+  here; a fire time is queued once (a queueing lock) and run once (the worker's claim).
 * **Heartbeat.** Every tick rewrites ``RPA_HOME/scheduler/heartbeat.json``
   (:mod:`framework.heartbeat`).
 
@@ -30,7 +33,6 @@ Time is read through ``clock`` so that the decisions can be tested with any date
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import signal
@@ -64,7 +66,7 @@ from loguru import logger
 
 from framework.botlock import BotLock
 from framework.calendar import CALENDAR_FILE, CityCalendar, calendar_path, parse_calendar
-from framework.childrun import ChildOutcome, start_child, stop_child, wait_child
+from framework.childrun import ChildOutcome, run_dir_of, start_child, stop_child, wait_child
 from framework.cron import parse_cron
 from framework.errors import InvalidError, KakariError
 from framework.heartbeat import (
@@ -84,7 +86,7 @@ from framework.runlog import (
     RunRecord,
     ScheduleEvent,
     ScheduleEventKind,
-    SqliteRunLog,
+    open_runlog,
 )
 from framework.scheduling import (
     Job,
@@ -274,15 +276,18 @@ class Scheduler:
         clock: Clock | None = None,
         command: Command | None = None,
         registry: Registry | None = None,
+        enqueue_url: str | None = None,
     ) -> None:
         self.project = project
+        self.enqueue_url = enqueue_url
+        """Distributed mode: runs are queued in this database for ``rpa worker``, not started."""
         self.home_root = home_root
         self.tick_seconds = tick_seconds
         self.stop_grace = stop_grace
         self.clock: Clock = clock or (lambda: dt.datetime.now().astimezone())
         self.command = command or rpa_command(project.root)
         self.registry = registry or Registry.default()
-        self.runlog = SqliteRunLog(home_root / "runlog.sqlite3")
+        self.runlog = open_runlog(home_root)
         self.calendar = CityCalendar()
         self.jobs: dict[str, Job] = {}
         self.problems: dict[str, list[str]] = {}
@@ -373,7 +378,13 @@ class Scheduler:
             return
         self.problems.pop(shown, None)
         jobs = jobs_of(
-            bot.id, bot.name, bot.dir, bot.manifest.schedules, bot.manifest.retention_days
+            bot.id,
+            bot.name,
+            bot.dir,
+            bot.manifest.schedules,
+            bot.manifest.retention_days,
+            queue=bot.manifest.pool.queue,
+            one_session=bot.manifest.pool.one_session,
         )
         if previous is not None and previous.jobs != jobs:
             self.log.info(f"{shown} を読み直しました (manifest reloaded): {len(jobs)} 件の予定")
@@ -535,10 +546,51 @@ class Scheduler:
             if kind is ScheduleEventKind.MISSED:
                 self._record(job, fire, kind, missed_message(job.spec, fire))
                 return
+            if self.enqueue_url is not None:
+                self._enqueue(job, fire, kind, now)
+                return
             log_path = self._log_path(job, now)
             late = "" if kind is ScheduleEventKind.STARTED else f"（{shown_time(now)} に開始）"
             self._record(job, fire, kind, f"ログ (log): {log_path}{late}")
         self._run(job, fire, log_path)
+
+    def _enqueue(
+        self, job: Job, fire: dt.datetime, kind: ScheduleEventKind, now: dt.datetime
+    ) -> None:
+        """Distributed mode: queue the run for a pool worker (once per fire time: the queueing
+        lock refuses a second job while the first waits, and the worker claims the fire time)."""
+        from framework.pool.enqueue import AlreadyQueuedError, enqueue_run
+        from framework.pool.job import SCHEDULE_TRIGGER, BotJob
+
+        assert self.enqueue_url is not None
+        queued_job = BotJob(
+            bot_id=job.bot_id,
+            input=job.spec.input,
+            trigger=SCHEDULE_TRIGGER,
+            schedule=job.spec.key,
+            fire_time=fire.isoformat(),
+            time_limit_minutes=job.spec.time_limit_minutes,
+            enqueued_by=f"scheduler@{socket.gethostname()}",
+        )
+        try:
+            queued = enqueue_run(
+                self.enqueue_url, queued_job, queue=job.queue, one_session=job.one_session
+            )
+        except AlreadyQueuedError as exc:
+            self._record(job, fire, ScheduleEventKind.ALREADY_RUNNING, str(exc))
+            return
+        except KakariError as exc:
+            self._record(
+                job, fire, ScheduleEventKind.FAILED, f"キューに入れられません (not queued): {exc}"
+            )
+            return
+        late = "" if kind is ScheduleEventKind.STARTED else f"（{shown_time(now)} に登録）"
+        self._record(
+            job,
+            fire,
+            kind,
+            f"キューに入れました (queued): job {queued.job_id}、キュー {queued.queue}{late}",
+        )
 
     # -- running ---------------------------------------------------------------------------
     def _log_path(self, job: Job, now: dt.datetime) -> Path:
@@ -603,14 +655,7 @@ class Scheduler:
 
     def _run_dir_of(self, job: Job, pid: int) -> Path | None:
         """The run folder of the bot's current run, if the process holding its lock is ours."""
-        holder = self.home_root / "locks" / f"{job.bot_id}.json"
-        try:
-            data = json.loads(holder.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("pid") != pid or "run_id" not in data:
-            return None
-        return self.home_root / "runs" / str(data["run_id"])
+        return run_dir_of(self.home_root, job.bot_id, pid)
 
     def _run_record(self, job: Job, launched: dt.datetime) -> RunRecord | None:
         runs = self.runlog.scheduled_runs_since(job.bot_id, launched - dt.timedelta(seconds=1))
@@ -733,13 +778,21 @@ class Scheduler:
                 self._add(job, run_now=key in due)
             self._aps.start()
             self.log.info(
-                f"スケジューラを開始しました (scheduler started): 予定 {len(self.jobs)} 件、"
+                f"スケジューラを開始しました (scheduler started){self._mode()}: "
+                f"予定 {len(self.jobs)} 件、"
                 f"プロジェクト {self.project.root}、RPA_HOME {self.home_root}"
             )
             self.tick()
         except BaseException:
             self.shutdown()
             raise
+
+    def _mode(self) -> str:
+        if self.enqueue_url is None:
+            return ""
+        from framework.database import masked
+
+        return f"（分散モード: 実行はキューへ {masked(self.enqueue_url)} / distributed mode）"
 
     def _on_job_event(self, event: JobEvent) -> None:
         job = self.jobs.get(event.job_id)

@@ -25,6 +25,7 @@ from framework.runlog import ScheduleEventKind
 ON_TIME = dt.timedelta(minutes=5)
 """A run that starts this late after its fire time still counts as on time (``started``)."""
 _WEEKDAYS_JA = "月火水木金土日"
+_ENGLISH = {"スケジューラ": "scheduler", "ワーカー": "worker"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class Job:
     bot_dir: Path
     spec: ScheduleSpec
     retention_days: int = 30
+    queue: str = "default"
+    """The bot's pool queue (``pool.queue``), where a distributed scheduler puts its runs."""
+    one_session: bool = False
+    """The bot runs once at a time across the pool (``pool.one_session``)."""
 
     @property
     def key(self) -> str:
@@ -47,9 +52,16 @@ class Job:
 
 
 def jobs_of(
-    bot_id: str, bot_name: str, bot_dir: Path, specs: Sequence[ScheduleSpec], keep: int
+    bot_id: str,
+    bot_name: str,
+    bot_dir: Path,
+    specs: Sequence[ScheduleSpec],
+    keep: int,
+    *,
+    queue: str = "default",
+    one_session: bool = False,
 ) -> list[Job]:
-    return [Job(bot_id, bot_name, bot_dir, spec, keep) for spec in specs]
+    return [Job(bot_id, bot_name, bot_dir, spec, keep, queue, one_session) for spec in specs]
 
 
 def zone(spec: ScheduleSpec) -> ZoneInfo:
@@ -108,6 +120,14 @@ def end_event(
 ) -> tuple[ScheduleEventKind, str, str | None]:
     """What the run log keeps when a scheduled run's process ended: the event, its message
     (the run's totals and the log file) and the run it was about."""
+    return outcome_event(spec.time_limit_minutes, outcome)
+
+
+def outcome_event(
+    time_limit_minutes: float, outcome: ChildOutcome, *, stopped_by: str = "スケジューラ"
+) -> tuple[ScheduleEventKind, str, str | None]:
+    """:func:`end_event` for a run with that time limit; ``stopped_by`` names who stops runs
+    when it stops itself (the scheduler, or a pool worker)."""
     code = outcome.code
     run = outcome.run
     run_id = run.id if run is not None else None
@@ -119,14 +139,15 @@ def end_event(
         how = "強制終了" if outcome.killed else "停止の指示で終了"
         return (
             ScheduleEventKind.TIMED_OUT,
-            f"{done}時間制限（{spec.time_limit_minutes:g} 分）を超えたため止めました"
+            f"{done}時間制限（{time_limit_minutes:g} 分）を超えたため止めました"
             f"（{how}） (stopped at the time limit)" + log,
             run_id,
         )
     if outcome.stopped:
         return (
             ScheduleEventKind.FAILED,
-            f"{done}スケジューラの停止に伴い止めました (stopped with the scheduler)" + log,
+            f"{done}{stopped_by}の停止に伴い止めました (stopped with the {_ENGLISH[stopped_by]})"
+            + log,
             run_id,
         )
     if code in (ExitCode.OK, ExitCode.ITEMS_FAILED):

@@ -19,7 +19,7 @@ from framework.home import Home
 from framework.loader import Project
 from framework.practice import PracticeConfig, PracticeServer
 from framework.registry import Registry
-from framework.runlog import SqliteRunLog
+from framework.runlog import RunLog, SqliteRunLog
 from framework.runner import Runner, RunRequest, RunResult
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,6 +75,30 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """The URL of an empty database of this test's own on the session's PostgreSQL server."""
     return pg_server.create_database()
+
+
+StoreFactory = Callable[[], RunLog]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """Opens (and reopens) the same run log; a test using it runs against every store.
+
+    Each call is another connection to the same log, as another process or PC would open it.
+    """
+    opened: list[RunLog] = []
+    url = request.getfixturevalue("pg_url") if request.param == "postgres" else ""
+
+    def factory() -> RunLog:
+        from framework.runlog.postgres import PostgresRunLog
+
+        store: RunLog = PostgresRunLog(url) if url else SqliteRunLog(tmp_path / "runlog.sqlite3")
+        opened.append(store)
+        return store
+
+    yield factory
+    for store in opened:
+        store.close()
 
 
 @pytest.fixture

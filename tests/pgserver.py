@@ -70,7 +70,9 @@ class PgServer:
         return [*prefix, *args]
 
     @classmethod
-    def start(cls) -> PgServer:
+    def start(cls, *, durable: bool = False) -> PgServer:
+        """Start a cluster; ``durable`` keeps PostgreSQL's own defaults (``fsync``,
+        ``synchronous_commit``), which tests turn off for speed but benchmarks need."""
         bindir = _bindir()
         root = Path(tempfile.mkdtemp(prefix="kakari-pg-"))
         as_user = "postgres" if os.geteuid() == 0 else None
@@ -84,11 +86,10 @@ class PgServer:
             ),
             check=True, capture_output=True,
         )  # fmt: skip
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={server.port} -k {root} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
-        )
+        options = f"-c listen_addresses=127.0.0.1 -c port={server.port} -k {root} "
+        if not durable:
+            options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        options += "-c max_connections=200"
         subprocess.run(
             server._cmd(
                 str(bindir / "pg_ctl"), "-D", str(server.data), "-o", options,

@@ -121,3 +121,45 @@ def test_run_log_schema_and_audit_chain(rpa_home: Path) -> None:
     db.close()
     checks = list(doctor.runlog_checks(home))
     assert checks[1].level is doctor.Level.FAIL and "seq 1" in checks[1].detail
+
+
+def test_run_log_on_postgres(rpa_home: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    from framework import audit
+    from framework.runlog.pgschema import PG_MIGRATIONS
+    from framework.runlog.postgres import PostgresRunLog
+
+    home = Home(rpa_home)
+    [check] = list(doctor.runlog_checks(home))
+    assert check.name == "実行記録 (run log) SQLite"  # no URL: this PC's SQLite file
+    monkeypatch.setenv("RPA_DATABASE_URL", pg_url)
+    [check] = list(doctor.runlog_checks(home))
+    assert check.level is doctor.Level.OK and check.name.endswith(pg_url.split("//")[1])
+    assert "最初の実行で作られます" in check.detail
+
+    store = PostgresRunLog(pg_url)
+    audit.record(store, audit.Action.CLEANUP, detail="runs=0")
+    store.close()
+    schema, chain = doctor.runlog_checks(home)
+    assert (schema.level, chain.level) == (doctor.Level.OK, doctor.Level.OK)
+    assert f"スキーマ (schema) {len(PG_MIGRATIONS)}" in schema.detail and "1 件" in chain.detail
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE kakari.schema_version SET version = version - 1")
+        [older] = list(doctor.runlog_checks(home))
+        assert older.level is doctor.Level.WARN and "upgraded on next run" in older.detail
+        conn.execute("UPDATE kakari.schema_version SET version = version + 2")
+        [newer] = list(doctor.runlog_checks(home))
+        assert newer.level is doctor.Level.FAIL and "upgrade kakari" in newer.fix
+
+
+def test_run_log_database_problems(rpa_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Home(rpa_home)
+    monkeypatch.setenv("RPA_DATABASE_URL", "postgresql://kakari:pw-Doctor-1@127.0.0.1:1/rpa")
+    [check] = list(doctor.runlog_checks(home))
+    assert check.level is doctor.Level.FAIL and "cannot connect" in check.detail
+    assert "pw-Doctor-1" not in check.name + check.detail and "***" in check.detail
+    monkeypatch.setenv("RPA_DATABASE_URL", "sqlite:///x")
+    [check] = list(doctor.runlog_checks(home))
+    assert check.level is doctor.Level.FAIL and "postgresql://" in check.detail

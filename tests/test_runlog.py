@@ -1,4 +1,4 @@
-"""The run log: one contract for every store (SQLite today; a server database later)."""
+"""The run log: one contract for every store (SQLite, and PostgreSQL on a private server)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import StoreFactory
 
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
 from framework.runlog import (
@@ -21,23 +21,6 @@ from framework.runlog import (
     ScheduleEventKind,
     SqliteRunLog,
 )
-
-StoreFactory = Callable[[], RunLog]
-
-
-@pytest.fixture(params=["sqlite"])
-def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """Opens (and reopens) the same store; every test runs against each implementation."""
-    opened: list[RunLog] = []
-
-    def factory() -> RunLog:
-        store: RunLog = SqliteRunLog(tmp_path / "runlog.sqlite3")
-        opened.append(store)
-        return store
-
-    yield factory
-    for store in opened:
-        store.close()
 
 
 def _run(run_id: str, bot: str = "welfare_entry", minute: int = 0) -> RunRecord:
@@ -118,7 +101,7 @@ def test_personal_keys_are_stored_as_keyed_hashes(open_store: StoreFactory, tmp_
     assert open_store().item_key(parts, personal=True) == key  # stable across reopen
     assert store.item_key(parts, personal=False).text == "0123456789 / 居宅介護 / 2026-12-01"
     secret = tmp_path / "secret.key"
-    if os.name == "posix":
+    if os.name == "posix" and isinstance(store, SqliteRunLog):
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
 
 

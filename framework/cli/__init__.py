@@ -16,7 +16,9 @@ from loguru import logger
 from rich.console import Console
 
 from framework.cli import bots as _bot_commands  # noqa: F401  (registers commands)
+from framework.cli import pool as _pool_commands  # noqa: F401  (registers commands)
 from framework.cli import report as _report_commands  # noqa: F401  (registers commands)
+from framework.cli import runlog as _runlog_commands  # noqa: F401  (registers commands)
 from framework.cli import runs as _run_commands  # noqa: F401  (registers commands)
 from framework.cli import schedule as _schedule_commands  # noqa: F401  (registers commands)
 from framework.cli import security as _security_commands  # noqa: F401  (registers commands)

@@ -77,7 +77,7 @@ def report_command(
     from framework.home import Home
     from framework.reports.figures import compute
     from framework.reports.period import PeriodError, choose_period
-    from framework.runlog import SqliteRunLog
+    from framework.runlog import open_runlog, runlog_exists
 
     try:
         chosen = choose_period(period, first, last, dt.date.today())
@@ -90,7 +90,7 @@ def report_command(
         return fail([Problem("--out", 0, 0, "", problem)], nothing_run=False)
     project = current_project()
     home = Home.locate(project.root)
-    runlog = SqliteRunLog(home.runlog_path) if home.runlog_path.exists() else None
+    runlog = open_runlog(home.root) if runlog_exists(home.root) else None
     try:
         try:
             targets, names = _targets(project, runlog)

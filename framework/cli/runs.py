@@ -52,7 +52,7 @@ def run_bot(
     from framework.console import ProgressReporter, dump_json, print_result
     from framework.home import Home
     from framework.registry import Registry
-    from framework.runlog import SqliteRunLog
+    from framework.runlog import open_runlog
     from framework.runner import Runner, RunRequest
 
     project = current_project()
@@ -80,7 +80,7 @@ def run_bot(
     except InvalidError as exc:
         return fail(exc.problems)
     if not dry_run:
-        runner.runlog = SqliteRunLog(home.runlog_path)
+        runner.runlog = open_runlog(home.root)
     try:
         with reporter:
             result = runner.execute(prepared, request)
@@ -115,12 +115,12 @@ def run_bot(
 
 def _earlier_run(home: Any, run_id: str, bot: str) -> str | int:
     """The input of an earlier run of ``bot`` for --rerun-failed, or an exit code on error."""
-    from framework.runlog import SqliteRunLog
+    from framework.runlog import open_runlog, runlog_exists
 
     problem = ""
     record = None
-    if home.runlog_path.exists():
-        runlog = SqliteRunLog(home.runlog_path)
+    if runlog_exists(home.root):
+        runlog = open_runlog(home.root)
         try:
             record = runlog.get_run(run_id)
         finally:
@@ -151,7 +151,7 @@ def _earlier_run(home: Any, run_id: str, bot: str) -> str | int:
 @click.option("--dry-run", is_flag=True, help="入力を検査するだけで実行しない (check only)")
 @click.option(
     "--trigger",
-    type=click.Choice(["cli", "tray", "schedule"]),
+    type=click.Choice(["cli", "tray", "schedule", "queue"]),
     default="cli",
     hidden=True,
 )
@@ -247,7 +247,7 @@ def runs_command(
     from framework.home import Home
     from framework.outcome import RunStatus
     from framework.reports.period import PeriodError, choose_period
-    from framework.runlog import RunFilter, SqliteRunLog
+    from framework.runlog import RunFilter, open_runlog, runlog_exists
 
     try:
         chosen = choose_period(period, first, last, None)
@@ -261,13 +261,13 @@ def runs_command(
         status=RunStatus(status) if status else None,
     )
     home = Home.locate(current_project().root)
-    if not home.runlog_path.exists():
+    if not runlog_exists(home.root):
         if as_json:
             dump_json(out(), [])
         else:
             out().print("まだ実行記録がありません (no runs yet)")
         return ExitCode.OK
-    runlog = SqliteRunLog(home.runlog_path)
+    runlog = open_runlog(home.root)
     try:
         records = [] if events else runlog.find_runs(where, limit)
         decisions = runlog.schedule_events(limit, bot)
@@ -401,12 +401,12 @@ def review_command(run_id: str, numbers: tuple[int, ...], entered: bool, note: s
     import getpass
 
     from framework.home import Home
-    from framework.runlog import SqliteRunLog
+    from framework.runlog import open_runlog, runlog_exists
 
     home = Home.locate(current_project().root)
-    if not home.runlog_path.exists():
+    if not runlog_exists(home.root):
         return fail([Problem("rpa review", 0, 0, run_id, "実行記録がありません (no run log)")])
-    runlog = SqliteRunLog(home.runlog_path)
+    runlog = open_runlog(home.root)
     problems: list[Problem] = []
     try:
         for number in numbers:

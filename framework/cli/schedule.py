@@ -219,19 +219,41 @@ def _reload() -> int:
     show_default=True,
     help="同時に動かすボットの数 (bots running at the same time)",
 )
-def start_command(tick: float = 30.0, stop_grace: float = 60.0, max_parallel: int = 2) -> int:
+@click.option(
+    "--enqueue",
+    is_flag=True,
+    help="実行せずランナープールのキューに入れる（分散モード、RPA_DATABASE_URL が必要）"
+    " (distributed mode: queue the runs for rpa worker)",
+)
+def start_command(
+    tick: float = 30.0, stop_grace: float = 60.0, max_parallel: int = 2, enqueue: bool = False
+) -> int:
     """スケジューラを起動する (run the scheduler until stopped: Ctrl+C or SIGTERM).
 
-    Exit codes: 0 stopped normally, 2 calendar.yaml is invalid, 4 a scheduler already runs
-    with this RPA_HOME.
+    With --enqueue the runs are put in each bot's pool queue (docs/pool.md) instead of being
+    started on this PC. Exit codes: 0 stopped normally, 2 calendar.yaml is invalid (or
+    --enqueue without RPA_DATABASE_URL), 4 a scheduler already runs with this RPA_HOME.
     """
     from framework.scheduler import Scheduler, SchedulerRunningError, configure_logging
 
     project = current_project()
+    url: str | None = None
+    if enqueue:
+        from framework.cli.pool import pool_url_or_exit
+
+        found = pool_url_or_exit()
+        if isinstance(found, int):
+            return found
+        url = found
     root = _home_root()
     configure_logging(root)
     scheduler = Scheduler(
-        project, root, tick_seconds=tick, stop_grace=stop_grace, max_parallel=max_parallel
+        project,
+        root,
+        tick_seconds=tick,
+        stop_grace=stop_grace,
+        max_parallel=max_parallel,
+        enqueue_url=url,
     )
     try:
         return scheduler.serve()

@@ -64,7 +64,7 @@ def credentials_set(name: str, fields: tuple[str, ...], to_file: bool) -> int:
     from framework import audit
     from framework import credentials as credential_store
     from framework.home import Home
-    from framework.runlog import SqliteRunLog
+    from framework.runlog import open_runlog
 
     project = current_project()
     needs, _broken = _needs(project, project.bot_ids())
@@ -113,7 +113,7 @@ def credentials_set(name: str, fields: tuple[str, ...], to_file: bool) -> int:
     else:
         credential_store.store_in_keyring(name, values, state)
     home = Home.locate(project.root)
-    runlog = SqliteRunLog(home.runlog_path)
+    runlog = open_runlog(home.root)
     try:
         audit.record(
             runlog,
@@ -198,13 +198,13 @@ def audit_command(
     from framework import audit
     from framework.console import dump_json
     from framework.home import Home
-    from framework.runlog import SqliteRunLog
+    from framework.runlog import open_runlog, runlog_exists
 
     home = Home.locate(current_project().root)
     records: list[audit.AuditRecord] = []
     issued = 0
-    if home.runlog_path.exists():
-        runlog = SqliteRunLog(home.runlog_path)
+    if runlog_exists(home.root):
+        runlog = open_runlog(home.root)
         try:
             if verify:
                 records, issued = runlog.audit_records(), runlog.audit_issued()

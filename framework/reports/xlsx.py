@@ -91,7 +91,7 @@ BASELINE_HEADERS: tuple[Header, ...] = (
     ("最後の実行", None, 16),
     ("削減時間（時間）", "hours", 12),
 )
-_TRIGGERS = {"cli": "手動", "tray": "トレイ", "schedule": "予約"}
+_TRIGGERS = {"cli": "手動", "tray": "トレイ", "schedule": "予約", "queue": "キュー"}
 _STATUSES = {"completed": "完了", "aborted": "中断", "running": "実行中"}
 
 

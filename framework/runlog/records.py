@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
 from framework.outcome import ItemStatus, RunStatus
 from framework.savings import BaselineFigures
@@ -257,3 +258,44 @@ class RunLine:
     measured_on: str
     wall_seconds: int | None
     """From start to end (None when the run has no end time)."""
+
+
+class Row(Protocol):
+    """A database row read by column name (``sqlite3.Row``, or a dict from psycopg)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def run_from_row(row: Row) -> RunRecord:
+    """A run as stored in the ``runs`` table (the same columns in every store)."""
+    return RunRecord(
+        id=row["id"],
+        bot_id=row["bot_id"],
+        bot_name=row["bot_name"],
+        department=row["department"],
+        workflow=row["workflow"],
+        trigger=row["trigger"],
+        os_user=row["os_user"],
+        host=row["host"],
+        input=row["input"],
+        started_at=dt.datetime.fromisoformat(row["started_at"]),
+        ended_at=dt.datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
+        status=RunStatus(row["status"]),
+        run_dir=row["run_dir"],
+        baseline_minutes_per_item=row["baseline_minutes_per_item"],
+        baseline_minutes_per_run=row["baseline_minutes_per_run"],
+        baseline_minutes_per_exception=row["baseline_minutes_per_exception"],
+        baseline_measured_by=row["baseline_measured_by"],
+        baseline_measured_on=row["baseline_measured_on"],
+        counts={
+            ItemStatus.DONE: row["items_done"],
+            ItemStatus.BUSINESS_ERROR: row["items_business_error"],
+            ItemStatus.SYSTEM_ERROR: row["items_system_error"],
+            ItemStatus.BAD_INPUT: row["items_bad_input"],
+            ItemStatus.NEEDS_REVIEW: row["items_needs_review"],
+            ItemStatus.SKIPPED: row["items_skipped"],
+        },
+        minutes_saved=row["minutes_saved"],
+        exit_code=row["exit_code"],
+        message=row["message"],
+    )

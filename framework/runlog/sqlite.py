@@ -32,8 +32,10 @@ from framework.runlog.records import (
     RunTally,
     ScheduleEvent,
     ScheduleEventKind,
+    run_from_row,
 )
 from framework.runlog.schema import MIGRATIONS
+from framework.runlog.store import SchemaTooNewError
 from framework.savings import exception_items, minutes_saved
 
 _COUNTED_VALUES = {s.value for s in COUNTED_STATUSES}
@@ -89,10 +91,7 @@ class SqliteRunLog:
     def _migrate(self) -> None:
         version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
         if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"run log {self.path} has schema version {version}, newer than this kakari"
-                f" ({len(MIGRATIONS)}); upgrade kakari"
-            )
+            raise SchemaTooNewError(str(self.path), version, len(MIGRATIONS))
         for number in range(version, len(MIGRATIONS)):
             with self._transaction() as conn:
                 conn.executescript(
@@ -227,37 +226,7 @@ class SqliteRunLog:
         )
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
-        return RunRecord(
-            id=row["id"],
-            bot_id=row["bot_id"],
-            bot_name=row["bot_name"],
-            department=row["department"],
-            workflow=row["workflow"],
-            trigger=row["trigger"],
-            os_user=row["os_user"],
-            host=row["host"],
-            input=row["input"],
-            started_at=dt.datetime.fromisoformat(row["started_at"]),
-            ended_at=dt.datetime.fromisoformat(row["ended_at"]) if row["ended_at"] else None,
-            status=RunStatus(row["status"]),
-            run_dir=row["run_dir"],
-            baseline_minutes_per_item=row["baseline_minutes_per_item"],
-            baseline_minutes_per_run=row["baseline_minutes_per_run"],
-            baseline_minutes_per_exception=row["baseline_minutes_per_exception"],
-            baseline_measured_by=row["baseline_measured_by"],
-            baseline_measured_on=row["baseline_measured_on"],
-            counts={
-                ItemStatus.DONE: row["items_done"],
-                ItemStatus.BUSINESS_ERROR: row["items_business_error"],
-                ItemStatus.SYSTEM_ERROR: row["items_system_error"],
-                ItemStatus.BAD_INPUT: row["items_bad_input"],
-                ItemStatus.NEEDS_REVIEW: row["items_needs_review"],
-                ItemStatus.SKIPPED: row["items_skipped"],
-            },
-            minutes_saved=row["minutes_saved"],
-            exit_code=row["exit_code"],
-            message=row["message"],
-        )
+        return run_from_row(row)
 
     def recent_runs(self, limit: int = 20, bot_id: str | None = None) -> list[RunRecord]:
         with self._lock:

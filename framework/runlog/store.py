@@ -1,7 +1,8 @@
 """The run-log store interface: :class:`RunLog`, what every store offers the runner and commands.
 
-:class:`~framework.runlog.sqlite.SqliteRunLog` is the default implementation; a server database
-can implement the same interface. ``tests/test_runlog.py`` runs one contract against each store.
+:class:`~framework.runlog.sqlite.SqliteRunLog` is the default implementation and
+:class:`~framework.runlog.postgres.PostgresRunLog` the shared one; ``tests/test_runlog.py`` and
+``tests/test_runlog_contract.py`` run one contract against each store.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 from framework.audit import AuditRecord, Sealer
+from framework.errors import KakariError
 from framework.outcome import ItemOutcome, ItemStatus
 from framework.runlog.keys import ItemKey
 from framework.runlog.records import (
@@ -22,6 +24,23 @@ from framework.runlog.records import (
     RunTally,
     ScheduleEvent,
 )
+
+
+class RunLogError(KakariError):
+    """The run log cannot be used (the database cannot be reached, or its schema is too new)."""
+
+
+class SchemaTooNewError(RunLogError, RuntimeError):
+    """The run log was written by a newer kakari: this one refuses to touch it."""
+
+    def __init__(self, where: str, version: int, known: int) -> None:
+        self.version = version
+        self.known = known
+        super().__init__(
+            f"実行記録 {where} のスキーマ {version} はこの kakari（{known}）より新しいため"
+            f"使えません。kakari を新しい版にしてください (run log {where} has schema version"
+            f" {version}, newer than this kakari ({known}); upgrade kakari)"
+        )
 
 
 class RunLog(Protocol):

@@ -1,0 +1,218 @@
+"""``rpa worker``: the worker process of a runner PC — takes bot runs from its queues until stopped.
+
+One asyncio loop runs procrastinate's worker (fetching jobs, LISTEN/NOTIFY, its heartbeat; each
+job in a thread of its own: :mod:`framework.pool.tasks`) and kakari's housekeeping at every
+heartbeat: the row in ``kakari.pool_workers`` (:mod:`framework.pool.workers`) and the search
+for stalled jobs of dead workers (:mod:`framework.pool.stalled`).
+
+SIGTERM or Ctrl+C stops it gracefully: no new job is taken, each running bot gets the stop
+request ``rpa stop`` uses (it finishes the registration under way), its job goes back to the
+queue, and the worker ends once they have ended (killed after ``--stop-grace`` seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from loguru import logger
+
+from framework.database import masked
+from framework.home import private_dir
+from framework.outcome import ExitCode
+from framework.pool.app import build_app, prepare_database
+from framework.pool.stalled import retry_stalled_jobs
+from framework.pool.tasks import JobRunner, pool_dir, register_run_task
+from framework.pool.workers import beat, register_worker, worker_stopped
+
+
+@dataclass
+class WorkerOptions:
+    """How ``rpa worker`` runs (its command-line options)."""
+
+    queues: list[str] = field(default_factory=list)
+    """The queues to take jobs from; empty: every queue."""
+    concurrency: int = 1
+    heartbeat: float = 10.0
+    """Seconds between heartbeats (and searches for stalled jobs)."""
+    stalled_after: float = 60.0
+    """A worker silent this long is dead: its jobs are retried elsewhere."""
+    stop_grace: float = 60.0
+    """Seconds a stopping bot gets to finish before it is killed."""
+    busy_retry: float = 30.0
+    """Seconds before a job whose bot already runs on this PC is tried again."""
+
+
+class PoolWorker:
+    """``serve()`` runs the worker until SIGTERM / Ctrl+C; returns the exit code."""
+
+    def __init__(self, project_root: Path, home_root: Path, url: str, options: WorkerOptions):
+        self.project_root = project_root
+        self.home_root = home_root
+        self.url = url
+        self.options = options
+        self.stopping = threading.Event()
+        self.log = logger.bind(pool=True)
+        self.runner = JobRunner(
+            project_root,
+            home_root,
+            url,
+            stop_grace=options.stop_grace,
+            stopping=self.stopping,
+            log=self.log,
+        )
+        self.worker_id: int | None = None
+        self._main: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def serve(self) -> int:
+        if prepare_database(self.url):
+            self.log.info("キューの表を作成しました (queue schema created)")
+        handlers = self._install_signals()
+        try:
+            asyncio.run(self._serve())
+        finally:
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
+        return ExitCode.OK
+
+    async def _serve(self) -> None:
+        from procrastinate.app import WorkerOptions as ProcrastinateOptions
+
+        options = self.options
+        self._loop = asyncio.get_running_loop()
+        app = build_app(self.url, max_connections=options.concurrency + 4)
+        register_run_task(app, self.runner, options.busy_retry)
+        self.worker_id = await asyncio.to_thread(
+            register_worker,
+            self.url,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            queues=options.queues,
+            concurrency=options.concurrency,
+            heartbeat_seconds=options.heartbeat,
+            stalled_after=options.stalled_after,
+        )
+        shown = ", ".join(options.queues) or "すべて (all)"
+        self.log.info(
+            f"ワーカーを開始しました (worker started): キュー {shown}、同時実行 "
+            f"{options.concurrency}、{masked(self.url)}、プロジェクト {self.project_root}"
+        )
+        async with app.open_async():
+            settings: ProcrastinateOptions = {
+                "concurrency": options.concurrency,
+                "name": f"{socket.gethostname()}:{os.getpid()}",
+                "install_signal_handlers": False,
+                "update_heartbeat_interval": options.heartbeat,
+                "stalled_worker_timeout": options.stalled_after,
+                "fetch_job_polling_interval": min(5.0, options.heartbeat),
+                "abort_job_polling_interval": max(5.0, options.heartbeat),
+            }
+            if options.queues:
+                settings["queues"] = options.queues
+            worker = asyncio.create_task(app.run_worker_async(**settings))
+            self._main = worker
+            housekeeping = asyncio.create_task(self._housekeeping(app))
+            if self.stopping.is_set():
+                worker.cancel()
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            finally:
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
+                await asyncio.to_thread(worker_stopped, self.url, self.worker_id)
+        self.log.info("ワーカーを停止しました (worker stopped)")
+
+    async def _housekeeping(self, app: Any) -> None:
+        """At every heartbeat: our row in ``rpa workers``, then the stalled jobs."""
+        assert self.worker_id is not None
+        while True:
+            try:
+                await asyncio.to_thread(beat, self.url, self.worker_id, self.runner.current_jobs())
+                for job in await retry_stalled_jobs(app, self.url, self.options.stalled_after):
+                    self.log.warning(
+                        f"job {job.id} ({job.queue}): ワーカーの応答がないため、キューに戻しました"
+                        " (stalled: its worker stopped answering; back to the queue)"
+                    )
+            except Exception as exc:  # a database hiccup must not end the worker
+                self.log.error(f"ワーカーの定期処理に失敗しました (housekeeping failed): {exc}")
+            await asyncio.sleep(self.options.heartbeat)
+
+    def request_stop(self) -> None:
+        """Stop taking jobs, ask the running bots to stop, end when they have ended."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+        self.log.info(
+            "停止します。実行中のボットに停止を指示しました (stopping; the running bots were"
+            " asked to stop)"
+        )
+        loop, main = self._loop, self._main
+        if loop is not None and main is not None:
+            loop.call_soon_threadsafe(main.cancel)
+
+    def _install_signals(self) -> dict[int, Any]:
+        previous: dict[int, Any] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return previous
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.request_stop()
+
+        for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                previous[number] = signal.signal(number, stop)
+        return previous
+
+
+class _ToLoguru(logging.Handler):
+    """procrastinate logs with the standard library: its warnings go to our log (no traceback:
+    a failed job's reason is already in its message)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger.bind(pool=True).log(record.levelname, f"procrastinate: {record.getMessage()}")
+
+
+def configure_logging(home_root: Path, *, echo: bool = True) -> list[int]:
+    """The worker's log: ``RPA_HOME/pool/worker.log`` (rotated) and stderr."""
+    folder = pool_dir(home_root)
+    private_dir(folder)
+
+    def ours(record: Any) -> bool:
+        return bool(record["extra"].get("pool"))
+
+    sinks = [
+        logger.add(
+            folder / "worker.log",
+            level="INFO",
+            format="{time:YYYY-MM-DD HH:mm:ss} {level: <7} {message}",
+            rotation="5 MB",
+            retention=10,
+            encoding="utf-8",
+            filter=ours,
+            backtrace=False,
+            diagnose=False,
+        )
+    ]
+    if echo and sys.stderr is not None:  # pythonw (a hidden Windows task) has no stderr
+        sinks.append(logger.add(sys.stderr, level="INFO", format="{time:HH:mm:ss} {message}",
+                                filter=ours))  # fmt: skip
+    for name in ("procrastinate", "psycopg", "psycopg.pool"):
+        std = logging.getLogger(name)
+        std.setLevel(logging.WARNING)
+        std.handlers = [_ToLoguru()]
+        std.propagate = False
+    return sinks

@@ -226,8 +226,15 @@ class Execution:
         )
 
     def _close_dead_runs(self) -> None:
-        """Runs of this bot still marked running died with their process: close them."""
+        """This PC's runs of this bot still marked running died with their process: close them.
+
+        This run holds the bot's lock on this PC, so no other run of the bot is alive *here*.
+        Runs of other PCs (a shared run log) may well be alive and are left alone: a dead
+        runner's run is closed by the pool worker that takes over its job.
+        """
         for dead in self.runlog.unfinished_runs(self.bot.id, self.run_id):
+            if dead.host != self.record.host:
+                continue
             self.runlog.close_unfinished(
                 dead.id,
                 "異常終了: 実行中にプロセスが止まりました (the process died during the run)",

@@ -148,27 +148,36 @@ class PoolSpec(Strict):
 
     ``queue`` names the runner PCs that can reach the bot's business system (``rpa worker
     --queue welfare`` on the PCs with the welfare system): ``rpa enqueue`` and the scheduler in
-    distributed mode put the bot's runs there. ``one_session: true`` means the system allows
-    one session for the bot's account: at most one run of the bot at a time across every PC.
+    distributed mode put the bot's runs there. Runs of one bot never overlap anywhere in the pool
+    (the pool's bot lock). ``session`` names an account that allows one session at a time:
+    bots naming the same session never run at the same time either.
     """
 
     queue: str = Field(default="default", min_length=1, max_length=64)
     """The queue of the PCs that run this bot (ASCII letters, digits, ``_`` and ``-``)."""
-    one_session: bool = False
-    """Only one run of this bot at a time across the whole pool (a lock in the queue)."""
+    session: str | None = Field(default=None, min_length=1, max_length=64)
+    """The single-session account the bot logs in with (e.g. ``welfare_system``): bots naming
+    the same session run one at a time across the whole pool. Without it, only the bot's own
+    runs are kept apart."""
     time_limit_minutes: float = Field(default=120, gt=0, le=1440)
     """A queued run still going after this many minutes is stopped (then killed); a scheduled
     run keeps its schedule's own ``time_limit_minutes``."""
 
-    @field_validator("queue")
+    @field_validator("queue", "session")
     @classmethod
-    def _queue_name(cls, value: str) -> str:
+    def _ascii_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.isascii() or not value.replace("_", "").replace("-", "").isalnum():
             raise ValueError(
-                f"キューの名前は半角英数字と _ - で書いてください: {value!r}"
-                " (queue names: ASCII letters, digits, _ and -)"
+                f"名前は半角英数字と _ - で書いてください: {value!r}"
+                " (names: ASCII letters, digits, _ and -)"
             )
         return value
+
+    def lock(self, bot_id: str) -> str:
+        """The pool's job lock for the bot's runs: its session's, else the bot's own."""
+        return f"session:{self.session}" if self.session else f"bot:{bot_id}"
 
 
 class BotManifest(Strict):

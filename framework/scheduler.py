@@ -384,7 +384,7 @@ class Scheduler:
             bot.manifest.schedules,
             bot.manifest.retention_days,
             queue=bot.manifest.pool.queue,
-            one_session=bot.manifest.pool.one_session,
+            lock=bot.manifest.pool.lock(bot.id),
         )
         if previous is not None and previous.jobs != jobs:
             self.log.info(f"{shown} を読み直しました (manifest reloaded): {len(jobs)} 件の予定")
@@ -573,9 +573,7 @@ class Scheduler:
             enqueued_by=f"scheduler@{socket.gethostname()}",
         )
         try:
-            queued = enqueue_run(
-                self.enqueue_url, queued_job, queue=job.queue, one_session=job.one_session
-            )
+            queued = enqueue_run(self.enqueue_url, queued_job, queue=job.queue, lock=job.lock)
         except AlreadyQueuedError as exc:
             self._record(job, fire, ScheduleEventKind.ALREADY_RUNNING, str(exc))
             return

@@ -39,8 +39,8 @@ class Job:
     retention_days: int = 30
     queue: str = "default"
     """The bot's pool queue (``pool.queue``), where a distributed scheduler puts its runs."""
-    one_session: bool = False
-    """The bot runs once at a time across the pool (``pool.one_session``)."""
+    lock: str = ""
+    """The pool's job lock for the bot's runs (:meth:`~framework.model.PoolSpec.lock`)."""
 
     @property
     def key(self) -> str:
@@ -59,9 +59,10 @@ def jobs_of(
     keep: int,
     *,
     queue: str = "default",
-    one_session: bool = False,
+    lock: str = "",
 ) -> list[Job]:
-    return [Job(bot_id, bot_name, bot_dir, spec, keep, queue, one_session) for spec in specs]
+    lock = lock or f"bot:{bot_id}"
+    return [Job(bot_id, bot_name, bot_dir, spec, keep, queue, lock) for spec in specs]
 
 
 def zone(spec: ScheduleSpec) -> ZoneInfo:

@@ -230,3 +230,34 @@ def test_dry_run_reads_and_checks_without_running(
         assert db.execute("SELECT count(*) FROM runs").fetchone() == (0,)
         db.close()
     assert not (rpa_home / "runs").exists()
+
+
+def test_a_run_closes_only_this_pcs_dead_runs(
+    temp_project: TempProject, run_bot: RunBot, rpa_home: Path
+) -> None:
+    """With a shared run log, a run of the bot marked running on another PC may be alive."""
+    import datetime as dt
+    import socket
+
+    from framework.runlog import RunRecord, SqliteRunLog
+
+    temp_project.write("workflows/w.yaml", "steps:\n  - log: hello\n")
+    temp_project.bot("b", "w.yaml")
+    store = SqliteRunLog(rpa_home / "runlog.sqlite3")
+    started = dt.datetime.now().astimezone().replace(microsecond=0) - dt.timedelta(minutes=5)
+    for run_id, host in [("here-dead", socket.gethostname()), ("there-alive", "other-pc")]:
+        store.start_run(
+            RunRecord(
+                id=run_id, bot_id="b", bot_name="テストボット", department="テスト課",
+                workflow="w.yaml", trigger="queue", os_user="u", host=host, input=None,
+                started_at=started, run_dir=str(rpa_home / "runs" / run_id),
+                baseline_minutes_per_item=5, baseline_minutes_per_run=10,
+                baseline_measured_by="テスト", baseline_measured_on="2026-10-01",
+            )
+        )  # fmt: skip
+    result = run_bot(temp_project.project, "b")
+    assert result.exit_code is ExitCode.OK
+    here, there = store.get_run("here-dead"), store.get_run("there-alive")
+    store.close()
+    assert here is not None and here.status is RunStatus.ABORTED
+    assert there is not None and there.status is RunStatus.RUNNING

@@ -159,7 +159,7 @@ def enqueue_command(bot: str, input_path: Path | None, queue: str | None, as_jso
         enqueued_by=f"{getpass.getuser()}@{socket.gethostname()}",
     )
     chosen = queue or manifest.pool.queue
-    queued = enqueue_run(url, job, queue=chosen, one_session=manifest.pool.one_session)
+    queued = enqueue_run(url, job, queue=chosen, lock=manifest.pool.lock(bot))
     if as_json:
         from framework.console import dump_json
 
@@ -168,7 +168,7 @@ def enqueue_command(bot: str, input_path: Path | None, queue: str | None, as_jso
             {"job_id": queued.job_id, "queue": queued.queue, "lock": queued.lock, **job.as_args()},
         )
         return ExitCode.OK
-    one = "（同時に1つだけ実行 / one session）" if queued.lock else ""
+    one = f"（{queued.lock} と同時には実行しません / never alongside {queued.lock}）"
     out().print(
         f"キューに入れました (queued): job {queued.job_id}  ボット {bot}  キュー {queued.queue}"
         f"{one}  入力 {shown_input or '既定 (input.default)'}",

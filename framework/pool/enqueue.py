@@ -1,9 +1,12 @@
 """Putting a bot run in its queue: ``rpa enqueue`` and the scheduler in distributed mode.
 
-The queue is the bot's ``pool.queue`` unless the caller names another. A one-session bot
-(``pool.one_session: true``) is queued with the job lock ``bot:<id>``: procrastinate never lets
-two jobs holding the same lock run at once, on any worker. A scheduled fire time is queued with
-a queueing lock, so a second enqueue of the same fire time is refused while the first waits.
+The queue is the bot's ``pool.queue`` unless the caller names another. Every run is queued with
+a job lock (:meth:`~framework.model.PoolSpec.lock`): ``bot:<id>``, or ``session:<name>`` for bots
+that share a single-session account. procrastinate never lets two jobs holding the same lock
+run at once, on any worker: the pool's version of the bot lock, which exactly-once entry relies
+on (two runs of one bot on overlapping input would both find an item not yet entered). A
+scheduled fire time is also queued with a queueing lock, so a second enqueue of the same fire
+time is refused while the first waits.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 from framework.errors import KakariError
 from framework.pool.app import TASK_RUN_BOT, build_app, prepare_database
-from framework.pool.job import BotJob, bot_lock
+from framework.pool.job import BotJob
 
 
 class AlreadyQueuedError(KakariError):
@@ -31,15 +34,14 @@ class Queued:
 
     job_id: int
     queue: str
-    lock: str | None
+    lock: str
 
 
-def enqueue_run(url: str, job: BotJob, *, queue: str, one_session: bool) -> Queued:
+def enqueue_run(url: str, job: BotJob, *, queue: str, lock: str) -> Queued:
     """Queue ``job`` in ``queue`` and return its id (the database is prepared first)."""
     from procrastinate.exceptions import AlreadyEnqueued
 
     prepare_database(url)
-    lock = bot_lock(job.bot_id) if one_session else None
     app = build_app(url, max_connections=2)
     app.open()
     try:

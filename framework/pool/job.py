@@ -56,8 +56,3 @@ class BotJob:
         if self.scheduled:
             return f"{self.bot_id} 予定「{self.schedule}」 {self.fire_time}"
         return self.bot_id
-
-
-def bot_lock(bot_id: str) -> str:
-    """The procrastinate job lock of a one-session bot: one job of the bot runs at a time."""
-    return f"bot:{bot_id}"

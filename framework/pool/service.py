@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -31,7 +32,7 @@ from framework.database import masked
 from framework.home import private_dir
 from framework.outcome import ExitCode
 from framework.pool.app import build_app, prepare_database
-from framework.pool.stalled import retry_stalled_jobs
+from framework.pool.stalled import close_runs_of_dead_job, retry_stalled_jobs
 from framework.pool.tasks import JobRunner, pool_dir, register_run_task
 from framework.pool.workers import beat, register_worker, worker_stopped
 
@@ -141,14 +142,34 @@ class PoolWorker:
         while True:
             try:
                 await asyncio.to_thread(beat, self.url, self.worker_id, self.runner.current_jobs())
+                swept = dt.datetime.now().astimezone()
                 for job in await retry_stalled_jobs(app, self.url, self.options.stalled_after):
                     self.log.warning(
                         f"job {job.id} ({job.queue}): ワーカーの応答がないため、キューに戻しました"
                         " (stalled: its worker stopped answering; back to the queue)"
                     )
+                    bot_id = str(job.task_kwargs.get("bot_id", ""))
+                    if job.id is not None and bot_id:
+                        closed = await asyncio.to_thread(
+                            self._close_dead_runs, job.id, bot_id, swept
+                        )
+                        for run_id in closed:
+                            self.log.warning(
+                                f"run {run_id} を異常終了として記録しました (closed the dead"
+                                " worker's run)"
+                            )
             except Exception as exc:  # a database hiccup must not end the worker
                 self.log.error(f"ワーカーの定期処理に失敗しました (housekeeping failed): {exc}")
             await asyncio.sleep(self.options.heartbeat)
+
+    def _close_dead_runs(self, job_id: int, bot_id: str, before: dt.datetime) -> list[str]:
+        from framework.runlog import open_runlog
+
+        runlog = open_runlog(self.home_root)
+        try:
+            return close_runs_of_dead_job(self.url, runlog, job_id, bot_id, before)
+        finally:
+            runlog.close()
 
     def request_stop(self) -> None:
         """Stop taking jobs, ask the running bots to stop, end when they have ended."""

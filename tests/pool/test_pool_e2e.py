@@ -32,6 +32,8 @@ from framework.practice.samples import write_workbook
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and POSIX signals")
 
+BOTS = ("welfare_entry", "welfare_entry_b")
+"""The welfare bot, and a copy of it under another id (another section's bot)."""
 RPA = str(Path(sys.executable).parent / "rpa")
 DEADLINE = 120.0
 WORKER_OPTIONS = ["--heartbeat", "1", "--stalled-after", "4", "--busy-retry", "1"]
@@ -62,18 +64,18 @@ class Pool:
         self.base_manifest = manifest.split("\nschedules:")[0].replace(
             "http://127.0.0.1:8765", practice.url
         )
-        self.manifest = self.project / "bots" / "welfare_entry" / "bot.yaml"
-        self.set_pool(one_session=False)
+        self.set_pool()
         self.procs: list[tuple[subprocess.Popen[bytes], Any]] = []
         self._applicants = iter(generate_applicants(200, seed=8))
 
-    def set_pool(self, *, one_session: bool, extra: str = "") -> None:
-        self.manifest.write_text(
-            self.base_manifest
-            + f"\npool:\n  queue: welfare\n  one_session: {str(one_session).lower()}\n"
-            + extra,
-            encoding="utf-8",
-        )
+    def set_pool(self, *, session: str | None = None, extra: str = "") -> None:
+        """The welfare bot, and a second bot of the same workflow (another section's copy)."""
+        block = "\npool:\n  queue: welfare\n" + (f"  session: {session}\n" if session else "")
+        for bot_id in BOTS:
+            manifest = self.project / "bots" / bot_id / "bot.yaml"
+            manifest.parent.mkdir(parents=True, exist_ok=True)
+            manifest.write_text(self.base_manifest + block + extra, encoding="utf-8")
+            extra = ""  # schedules: the first bot only
 
     def env(self, home: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RPA_")}
@@ -123,8 +125,8 @@ class Pool:
         write_workbook(path, rows, messy=False)
         return path
 
-    def enqueue(self, path: Path) -> int:
-        done = self.rpa("enqueue", "welfare_entry", "--input", str(path), "--json")
+    def enqueue(self, path: Path, bot_id: str = "welfare_entry") -> int:
+        done = self.rpa("enqueue", bot_id, "--input", str(path), "--json")
         assert done.returncode == 0, done.stdout + done.stderr
         return int(json.loads(done.stdout)["job_id"])
 
@@ -195,29 +197,44 @@ def pool(tmp_path: Path, pg_url: str, practice_options: dict[str, Any]) -> Itera
             setup.stop()
 
 
-def run_intervals(pool: Pool) -> list[tuple[dt.datetime, dt.datetime]]:
+def run_intervals(
+    pool: Pool, bot_ids: tuple[str, ...] = BOTS
+) -> list[tuple[dt.datetime, dt.datetime]]:
     rows = pool.query(
-        "SELECT started_at, ended_at FROM kakari.runs WHERE bot_id = 'welfare_entry'"
-        " ORDER BY started_at"
+        "SELECT started_at, ended_at FROM kakari.runs WHERE bot_id = ANY(%s) ORDER BY started_at",
+        list(bot_ids),
     )
     return [(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b)) for a, b in rows]
 
 
+def assert_one_at_a_time(intervals: list[tuple[dt.datetime, dt.datetime]]) -> None:
+    for (_, ended), (started, _) in zip(intervals, intervals[1:], strict=False):
+        assert ended <= started, f"two runs overlapped: {intervals}"
+
+
 def test_two_workers_drain_a_queue_of_welfare_runs(pool: Pool) -> None:
     batches = [pool.applicants(3) for _ in range(4)]
-    for number, rows in enumerate(batches):
-        pool.enqueue(pool.workbook(f"batch{number}", rows))
+    books = [pool.workbook(f"batch{number}", rows) for number, rows in enumerate(batches)]
+    for number, book in enumerate(books):  # two bots, alternately: A B A B
+        pool.enqueue(book, BOTS[number % 2])
+    pool.enqueue(books[0])  # the same workbook queued again (by a person and the scheduler)
+    assert {row[0] for row in pool.query("SELECT lock FROM procrastinate_jobs")} == {
+        f"bot:{bot_id}" for bot_id in BOTS
+    }
     pool.worker("pc1")
     pool.worker("pc2")
-    wait_for(lambda: pool.all_done(4), "the queue to drain")
+    wait_for(lambda: pool.all_done(5), "the queue to drain")
 
     pool.assert_entered_once([a for rows in batches for a in rows])
     runs = pool.query("SELECT trigger, status, items_done FROM kakari.runs ORDER BY started_at")
-    assert [(t, s) for t, s, _ in runs] == [("queue", "completed")] * 4
-    assert sum(done for _, _, done in runs) == 12
+    assert [(t, s) for t, s, _ in runs] == [("queue", "completed")] * 5
+    assert sum(done for _, _, done in runs) == 12  # the second run of batch0 skipped all 3
+    # the two bots ran side by side; each bot's own runs one at a time (the pool's bot lock)
+    for bot_id in BOTS:
+        assert_one_at_a_time(run_intervals(pool, (bot_id,)))
     # both runner PCs took a share (each keeps the output of its runs in its own RPA_HOME)
     for home in ("pc1", "pc2"):
-        assert list((pool.tmp / home / "pool" / "logs" / "welfare_entry").glob("*.log")), home
+        assert list((pool.tmp / home / "pool" / "logs").glob("*/*.log")), home
 
     shown = pool.rpa("workers", "--json")
     assert shown.returncode == 0, shown.stderr
@@ -232,13 +249,13 @@ def test_two_workers_drain_a_queue_of_welfare_runs(pool: Pool) -> None:
     assert states == ["stopped", "stopped"]
 
 
-def test_a_one_session_bot_never_runs_on_two_workers_at_once(pool: Pool) -> None:
-    pool.set_pool(one_session=True)
+def test_bots_sharing_a_one_session_account_never_run_at_once(pool: Pool) -> None:
+    pool.set_pool(session="welfare_account")
     batches = [pool.applicants(2) for _ in range(3)]
     for number, rows in enumerate(batches):
-        pool.enqueue(pool.workbook(f"batch{number}", rows))
+        pool.enqueue(pool.workbook(f"batch{number}", rows), BOTS[number % 2])
     assert {row[0] for row in pool.query("SELECT lock FROM procrastinate_jobs")} == {
-        "bot:welfare_entry"
+        "session:welfare_account"
     }
     pool.worker("pc1")
     pool.worker("pc2")
@@ -247,8 +264,7 @@ def test_a_one_session_bot_never_runs_on_two_workers_at_once(pool: Pool) -> None
     pool.assert_entered_once([a for rows in batches for a in rows])
     intervals = run_intervals(pool)
     assert len(intervals) == 3
-    for (_, ended), (started, _) in zip(intervals, intervals[1:], strict=False):
-        assert ended <= started, f"two runs overlapped: {intervals}"
+    assert_one_at_a_time(intervals)
 
 
 @pytest.mark.parametrize("practice_options", [{"latency_ms": 150}])
@@ -272,6 +288,10 @@ def test_a_worker_killed_mid_job_leaves_a_stalled_job_another_worker_finishes(
     [(attempts,)] = pool.query("SELECT attempts FROM procrastinate_jobs")
     assert attempts == 2  # the stalled-job search's retry, then the finish (each counts one)
     assert "キューに戻しました" in pool.output("pc2")
+    # the dead PC's run is closed by the worker that took over; the retried run completed
+    runs = pool.query("SELECT status, message FROM kakari.runs ORDER BY started_at")
+    assert [status for status, _ in runs] == ["aborted", "completed"], runs
+    assert "ランナーPC" in runs[0][1]
     states = {w["host_state"] for w in _states(pool)}
     assert states == {"stale", "running"}
     table = pool.rpa("workers")
@@ -290,7 +310,6 @@ def test_a_scheduled_run_fires_once_with_two_schedulers_and_two_workers(pool: Po
         microsecond=0
     )
     pool.set_pool(
-        one_session=False,
         extra=(
             "schedules:\n"
             "  - name: e2e\n"

@@ -31,10 +31,10 @@ def test_a_fire_time_is_queued_once_and_claimed_by_one_job(pg_url: str) -> None:
     job = BotJob(
         "hello", trigger=SCHEDULE_TRIGGER, schedule="夜間", fire_time="2026-11-27T19:00:00+09:00"
     )
-    first = enqueue_run(pg_url, job, queue="tests", one_session=True)
+    first = enqueue_run(pg_url, job, queue="tests", lock="bot:hello")
     assert first.lock == "bot:hello"
     with pytest.raises(AlreadyQueuedError, match="既にキューで待っています"):
-        enqueue_run(pg_url, job, queue="tests", one_session=True)
+        enqueue_run(pg_url, job, queue="tests", lock="bot:hello")
     args = ("hello", "夜間", "2026-11-27T19:00:00+09:00")
     assert claim_fire_time(pg_url, *args, first.job_id) == first.job_id
     assert claim_fire_time(pg_url, *args, first.job_id) == first.job_id  # a retry of it
@@ -48,11 +48,11 @@ def test_enqueue_uses_the_manifest_queue(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    hello_bot(temp_project, "pool: {queue: tax, one_session: true}\n")
+    hello_bot(temp_project, "pool: {queue: tax, session: tax_account}\n")
     monkeypatch.setenv("RPA_DATABASE_URL", pg_url)
     assert main(["--project", str(temp_project.root), "enqueue", "hello", "--json"]) == 0
     out = capsys.readouterr().out
-    assert '"queue": "tax"' in out and '"lock": "bot:hello"' in out
+    assert '"queue": "tax"' in out and '"lock": "session:tax_account"' in out
 
 
 def test_pool_commands_need_the_database_url(
@@ -85,8 +85,8 @@ def test_an_unreachable_database_is_reported_without_its_password(
 def test_a_wrong_pool_block_points_at_its_line(
     temp_project: TempProject, rpa_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    hello_bot(temp_project, "pool:\n  queue: 福祉\n  one_sesion: true\n")
+    hello_bot(temp_project, "pool:\n  queue: 福祉\n  sesion: tax\n")
     assert main(["--project", str(temp_project.root), "validate"]) == 2
     err = capsys.readouterr().err
-    assert "bots/hello/bot.yaml:9:10: pool.queue: キューの名前は半角英数字" in err
-    assert "bots/hello/bot.yaml:10:3: pool.one_sesion" in err
+    assert "bots/hello/bot.yaml:9:10: pool.queue: 名前は半角英数字" in err
+    assert "bots/hello/bot.yaml:10:3: pool.sesion" in err

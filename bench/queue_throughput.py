@@ -8,7 +8,7 @@ time from the first job started to the last job finished. The task does nothing,
 job's time is the queue's own overhead: fetching it (row lock, ``SKIP LOCKED``), recording it
 started and finished.
 
-``--bot-jobs N`` (default 20) then queues N runs of a no-op bot (one ``log`` step) and drains
+``--bot-jobs N`` (default 20) then queues N runs of two no-op bots (one ``log`` step) and drains
 them with two real ``rpa worker`` processes: the cost of a bot run's child process
 (``rpa run``: Python start, loading the bot, the run log) next to the queue's.
 
@@ -84,25 +84,28 @@ def queue_round(server: PgServer, jobs: int, workers: int) -> tuple[float, float
 
 
 def bot_round(server: PgServer, count: int) -> tuple[float, float]:
-    """``count`` runs of a no-op bot through two real ``rpa worker`` processes."""
+    """``count`` runs of two no-op bots (alternately: runs of one bot never overlap in a pool)
+    through two real ``rpa worker`` processes."""
     import psycopg
 
     url = server.create_database()
     root = Path(tempfile.mkdtemp(prefix="kakari-bench-"))
-    (root / "bots" / "noop").mkdir(parents=True)
     (root / "workflows").mkdir()
     (root / "workflows" / "noop.yaml").write_text("steps:\n  - log: noop\n", encoding="utf-8")
-    (root / "bots" / "noop" / "bot.yaml").write_text(
-        "name: 何もしない\ndepartment: ベンチ\nworkflow: noop.yaml\n"
-        "baseline: {minutes_per_item: 1, measured_by: bench, measured_on: 2026-11-27}\n",
-        encoding="utf-8",
-    )
+    bots = ("noop_a", "noop_b")
+    for bot in bots:
+        (root / "bots" / bot).mkdir(parents=True)
+        (root / "bots" / bot / "bot.yaml").write_text(
+            "name: 何もしない\ndepartment: ベンチ\nworkflow: noop.yaml\n"
+            "baseline: {minutes_per_item: 1, measured_by: bench, measured_on: 2026-11-27}\n",
+            encoding="utf-8",
+        )
     rpa = str(Path(sys.executable).parent / "rpa")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RPA_")}
     env["RPA_DATABASE_URL"] = url
-    for _ in range(count):
+    for number in range(count):
         subprocess.run(
-            [rpa, "--project", str(root), "enqueue", "noop"],
+            [rpa, "--project", str(root), "enqueue", bots[number % 2]],
             env={**env, "RPA_HOME": str(root / "office")},
             check=True,
             capture_output=True,
@@ -151,7 +154,7 @@ def main() -> int:
         if args.bot_jobs:
             rate, per_run = bot_round(server, args.bot_jobs)
             print(
-                f"no-op bot: {args.bot_jobs} runs, 2 rpa worker processes:"
+                f"no-op bots: {args.bot_jobs} runs of 2 bots, 2 rpa worker processes:"
                 f" {rate:.2f} runs/s, {per_run:.2f} worker-s per run (child rpa run)"
             )
     finally:

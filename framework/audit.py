@@ -120,6 +120,7 @@ def seal(fields: Mapping[str, object]) -> str:
 
 
 def os_user() -> str:
+    """Who is signed in (``getpass``; the environment where it cannot tell, as on some services)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):

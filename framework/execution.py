@@ -21,7 +21,6 @@ refusals by the system are never retried.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 import random
 import socket
@@ -137,7 +136,7 @@ class Execution:
             department=self.bot.manifest.department,
             workflow=self.workflow.file,
             trigger=request.trigger,
-            os_user=_os_user(),
+            os_user=audit.os_user(),
             host=socket.gethostname(),
             input=str(prepared.input_path) if prepared.input_path else None,
             started_at=now,
@@ -750,10 +749,3 @@ class Execution:
             files=files,
             message=record.message,
         )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"

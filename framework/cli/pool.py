@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import socket
 from pathlib import Path
 
@@ -132,6 +131,7 @@ def enqueue_command(bot: str, input_path: Path | None, queue: str | None, as_jso
     Without --input the runner PC uses the bot's input.default. Exit codes: 0 queued,
     2 invalid bot, input or configuration (nothing queued), 3 the database cannot be reached.
     """
+    from framework.audit import os_user
     from framework.loader import load_manifest
     from framework.pool.enqueue import enqueue_run
     from framework.pool.job import BotJob
@@ -156,7 +156,7 @@ def enqueue_command(bot: str, input_path: Path | None, queue: str | None, as_jso
         bot_id=bot,
         input=shown_input,
         time_limit_minutes=manifest.pool.time_limit_minutes,
-        enqueued_by=f"{getpass.getuser()}@{socket.gethostname()}",
+        enqueued_by=f"{os_user()}@{socket.gethostname()}",
     )
     chosen = queue or manifest.pool.queue
     queued = enqueue_run(url, job, queue=chosen, lock=manifest.pool.lock(bot))

@@ -58,9 +58,10 @@ def start_child(
     """Start ``argv`` in a session of its own (the scheduler's Ctrl+C is not the bot's), its
     output appended to ``output`` after a ``header`` line.
 
-    ``die_with_parent`` (Linux): the run is killed when the process that started it dies, as it
-    would be with its PC. A pool worker uses it: a worker killed mid-job must not leave its bot
-    running while the job is retried on another worker.
+    ``die_with_parent``: the run is killed when the process that started it dies, as it would
+    be with its PC (Linux: ``PR_SET_PDEATHSIG``; Windows: a job object,
+    :mod:`framework.winjob`). A pool worker uses it: a worker killed mid-job must not leave its
+    bot running while the job is retried on another worker.
     """
     options: dict[str, Any] = {}
     if sys.platform == "win32":
@@ -72,7 +73,7 @@ def start_child(
     with output.open("ab") as sink:
         sink.write(f"{header}\n".encode())
         sink.flush()
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=sink,
@@ -81,14 +82,20 @@ def start_child(
             env=env,
             **options,
         )
+    if die_with_parent and sys.platform == "win32":
+        from framework.winjob import kill_with_parent
+
+        kill_with_parent(proc)
+    return proc
 
 
 def _die_with_parent() -> None:
     """In the child, before exec: ask Linux for SIGKILL when the parent dies (PR_SET_PDEATHSIG)."""
-    import ctypes
+    if sys.platform.startswith("linux"):
+        import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
 def wait_child(

@@ -112,6 +112,20 @@ def test_a_review_decides_the_prior_state_and_is_audited(open_store: StoreFactor
     ]
 
 
+def test_the_latest_state_of_a_key_wins_within_the_same_second(open_store: StoreFactory) -> None:
+    """Three quick runs: needs review, needs review again, reviewed "not entered"; then a
+    fourth run must see the review, whatever the runs' ids (they sort randomly)."""
+    store = open_store()
+    for run_id in ("r-zz", "r-aa"):  # the later run has the smaller id
+        run = _run(run_id)
+        store.start_run(run)
+        _item(store, run, 1, ["a"], ItemStatus.NEEDS_REVIEW)
+    store.review_item("r-aa", 1, False, "確認者")
+    prior = store.prior_item("welfare_entry", store.item_key(["a"], True), "r-next")
+    assert prior is not None
+    assert (prior.run_id, prior.status) == ("r-aa", ItemStatus.SKIPPED)
+
+
 def test_rerun_targets_and_close_unfinished(open_store: StoreFactory) -> None:
     store = open_store()
     run = _run("r1")

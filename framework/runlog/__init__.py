@@ -7,9 +7,11 @@ when ``RPA_DATABASE_URL`` is set (:func:`open_runlog` chooses). The package:
 * :mod:`~framework.runlog.records` — what is kept: runs, prior items, scheduler events, report rows;
 * :mod:`~framework.runlog.keys` — item keys as keyed hashes, and the installation's secret;
 * :mod:`~framework.runlog.store` — :class:`RunLog`, what every store offers;
-* :mod:`~framework.runlog.sqlite` — :class:`SqliteRunLog`: WAL, ``synchronous=FULL``, the SQL;
+* :mod:`~framework.runlog.sqlstore` — every query, written once for both stores;
+* :mod:`~framework.runlog.sqlite` — :class:`SqliteRunLog`: WAL, ``synchronous=FULL``;
 * :mod:`~framework.runlog.schema` — :data:`MIGRATIONS`, the versioned SQLite schema;
-* :mod:`~framework.runlog.postgres` — :class:`PostgresRunLog`, the same on PostgreSQL (psycopg);
+* :mod:`~framework.runlog.postgres` — :class:`PostgresRunLog`: PostgreSQL (psycopg), advisory
+  locks, the shared key secret;
 * :mod:`~framework.runlog.pgschema` — :data:`PG_MIGRATIONS`, one per SQLite migration;
 * :mod:`~framework.runlog.transfer` — copying a SQLite log's history into PostgreSQL.
 """

@@ -33,9 +33,7 @@ Time is read through ``clock`` so that the decisions can be tested with any date
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -45,7 +43,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,6 +95,7 @@ from framework.scheduling import (
     skip_reason,
     zone,
 )
+from framework.servicelog import service_logging, signal_handlers
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 CLEANUP_HOUR = 3
@@ -835,7 +833,11 @@ class Scheduler:
 
     def serve(self) -> int:
         """``rpa scheduler``: run until SIGTERM / Ctrl+C; SIGHUP (or --reload) reloads."""
-        handlers = self._install_signals()
+        signals = {"SIGTERM": self.request_stop, "SIGINT": self.request_stop}
+        with signal_handlers({**signals, "SIGHUP": self.request_reload}):
+            return self._serve()
+
+    def _serve(self) -> int:
         try:
             self.start()
             while not self._stopping.is_set():
@@ -850,26 +852,7 @@ class Scheduler:
         finally:
             self.log.info("スケジューラを停止します (scheduler stopping)")
             self.shutdown()
-            for number, handler in handlers.items():
-                signal.signal(number, handler)
         return ExitCode.OK
-
-    def _install_signals(self) -> dict[int, Any]:
-        previous: dict[int, Any] = {}
-        if threading.current_thread() is not threading.main_thread():
-            return previous
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            self.request_stop()
-
-        def reload(signum: int, frame: FrameType | None) -> None:
-            self.request_reload()
-
-        for name, handler in (("SIGTERM", stop), ("SIGINT", stop), ("SIGHUP", reload)):
-            number = getattr(signal, name, None)
-            if number is not None:
-                previous[number] = signal.signal(number, handler)
-        return previous
 
 
 def _signature(path: Path) -> tuple[int, int] | None:
@@ -880,43 +863,12 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-class _ToLoguru(logging.Handler):
-    """APScheduler logs with the standard library: pass its warnings on to our log."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        logger.bind(scheduler=True).log(record.levelname, f"apscheduler: {record.getMessage()}")
-
-
 def configure_logging(home_root: Path, *, echo: bool = True) -> list[int]:
     """The scheduler's log: ``RPA_HOME/scheduler/scheduler.log`` (rotated) and stderr."""
-    folder = scheduler_dir(home_root)
-    private_dir(folder)
-    sinks = [
-        logger.add(
-            folder / "scheduler.log",
-            level="INFO",
-            format="{time:YYYY-MM-DD HH:mm:ss} {level: <7} {message}",
-            rotation="5 MB",
-            retention=10,
-            encoding="utf-8",
-            filter=lambda record: bool(record["extra"].get("scheduler")),
-            backtrace=False,
-            diagnose=False,
-        )
-    ]
-    if echo and sys.stderr is not None:  # pythonw (a hidden Windows task) has no stderr
-        sinks.append(
-            logger.add(
-                sys.stderr,
-                level="INFO",
-                format="{time:HH:mm:ss} {message}",
-                filter=lambda record: (
-                    bool(record["extra"].get("scheduler")) and record["level"].no < logging.ERROR
-                ),
-            )
-        )
-    aps_logger = logging.getLogger("apscheduler")
-    aps_logger.setLevel(logging.WARNING)
-    aps_logger.handlers = [_ToLoguru()]
-    aps_logger.propagate = False
-    return sinks
+    return service_logging(
+        scheduler_dir(home_root) / "scheduler.log",
+        "scheduler",
+        libraries=["apscheduler"],
+        echo=echo,
+        echo_errors=False,
+    )

@@ -15,26 +15,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import logging
 import os
-import signal
 import socket
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from loguru import logger
 
 from framework.database import masked
-from framework.home import private_dir
 from framework.outcome import ExitCode
 from framework.pool.app import build_app, prepare_database
 from framework.pool.stalled import close_runs_of_dead_job, retry_stalled_jobs
 from framework.pool.tasks import JobRunner, pool_dir, register_run_task
 from framework.pool.workers import beat, register_worker, worker_stopped
+from framework.servicelog import service_logging, signal_handlers
 
 
 @dataclass
@@ -79,12 +75,9 @@ class PoolWorker:
     def serve(self) -> int:
         if prepare_database(self.url):
             self.log.info("キューの表を作成しました (queue schema created)")
-        handlers = self._install_signals()
-        try:
+        stop = self.request_stop
+        with signal_handlers({"SIGTERM": stop, "SIGINT": stop, "SIGBREAK": stop}):
             asyncio.run(self._serve())
-        finally:
-            for number, handler in handlers.items():
-                signal.signal(number, handler)
         return ExitCode.OK
 
     async def _serve(self) -> None:
@@ -184,56 +177,12 @@ class PoolWorker:
         if loop is not None and main is not None:
             loop.call_soon_threadsafe(main.cancel)
 
-    def _install_signals(self) -> dict[int, Any]:
-        previous: dict[int, Any] = {}
-        if threading.current_thread() is not threading.main_thread():
-            return previous
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            self.request_stop()
-
-        for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
-            number = getattr(signal, name, None)
-            if number is not None:
-                previous[number] = signal.signal(number, stop)
-        return previous
-
-
-class _ToLoguru(logging.Handler):
-    """procrastinate logs with the standard library: its warnings go to our log (no traceback:
-    a failed job's reason is already in its message)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        logger.bind(pool=True).log(record.levelname, f"procrastinate: {record.getMessage()}")
-
 
 def configure_logging(home_root: Path, *, echo: bool = True) -> list[int]:
     """The worker's log: ``RPA_HOME/pool/worker.log`` (rotated) and stderr."""
-    folder = pool_dir(home_root)
-    private_dir(folder)
-
-    def ours(record: Any) -> bool:
-        return bool(record["extra"].get("pool"))
-
-    sinks = [
-        logger.add(
-            folder / "worker.log",
-            level="INFO",
-            format="{time:YYYY-MM-DD HH:mm:ss} {level: <7} {message}",
-            rotation="5 MB",
-            retention=10,
-            encoding="utf-8",
-            filter=ours,
-            backtrace=False,
-            diagnose=False,
-        )
-    ]
-    if echo and sys.stderr is not None:  # pythonw (a hidden Windows task) has no stderr
-        sinks.append(logger.add(sys.stderr, level="INFO", format="{time:HH:mm:ss} {message}",
-                                filter=ours))  # fmt: skip
-    for name in ("procrastinate", "psycopg", "psycopg.pool"):
-        std = logging.getLogger(name)
-        std.setLevel(logging.WARNING)
-        std.handlers = [_ToLoguru()]
-        std.propagate = False
-    return sinks
+    return service_logging(
+        pool_dir(home_root) / "worker.log",
+        "pool",
+        libraries=["procrastinate", "psycopg", "psycopg.pool"],
+        echo=echo,
+    )

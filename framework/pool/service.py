@@ -185,4 +185,5 @@ def configure_logging(home_root: Path, *, echo: bool = True) -> list[int]:
         "pool",
         libraries=["procrastinate", "psycopg", "psycopg.pool"],
         echo=echo,
+        echo_errors=False,  # the command's console prints errors already
     )

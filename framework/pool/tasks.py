@@ -239,6 +239,8 @@ class JobRunner:
     def _result(self, name: str, outcome: ChildOutcome) -> str:
         run = outcome.run
         done = f"run {run.id} {run.status.label}、全 {run.items_total} 件" if run else "run -"
+        if run is not None and run.message:
+            done += f"（{run.message}）"
         if outcome.stopped and not outcome.timed_out and self.stopping.is_set():
             self.log.warning(
                 f"{name}: ワーカーの停止のため中断しました。キューに戻します"
@@ -283,6 +285,10 @@ def register_run_task(app: procrastinate.App, runner: JobRunner, busy_retry: flo
     def run_bot(context: JobContext, /, **args: Any) -> str:
         job_id = context.job.id
         assert job_id is not None
-        return runner.run(job_id, BotJob.from_args(args))
+        try:
+            return runner.run(job_id, BotJob.from_args(args))
+        except JobFailedError as exc:  # procrastinate logs only "ended with status: Error"
+            runner.log.error(str(exc))
+            raise
 
     app.task(name=TASK_RUN_BOT, pass_context=True, retry=RunRetry())(run_bot)

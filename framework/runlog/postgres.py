@@ -193,10 +193,14 @@ class PostgresRunLog(SqlRunLog):
                         raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _stream(self, sql: str, params: Sequence[object]) -> Iterator[Row]:
+    def _stream(self, sql: str, params: Sequence[object]) -> Iterator[tuple[Any, ...]]:
         """A server-side cursor (``WITH HOLD``: the connection is in autocommit)."""
+        from psycopg.rows import tuple_row
+
         with self._lock:
-            cursor = self._connection().cursor(name=f"kakari_{secrets.token_hex(6)}", withhold=True)
+            cursor = self._connection().cursor(
+                name=f"kakari_{secrets.token_hex(6)}", withhold=True, row_factory=tuple_row
+            )
             cursor.execute(_pg(sql), params)
         try:
             while True:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from framework.audit import Sealer
 from framework.home import private_dir, private_file
@@ -69,9 +70,10 @@ class SqliteRunLog(SqlRunLog):
             rows: Sequence[Row] = self._conn.execute(sql, params).fetchall()
             return rows
 
-    def _stream(self, sql: str, params: Sequence[object]) -> Iterator[Row]:
+    def _stream(self, sql: str, params: Sequence[object]) -> Iterator[tuple[Any, ...]]:
         with self._lock:
             cursor = self._conn.execute(sql, params)
+            cursor.row_factory = None  # plain tuples
         while True:
             with self._lock:
                 chunk = cursor.fetchmany(CHUNK)

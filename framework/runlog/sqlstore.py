@@ -114,8 +114,9 @@ class SqlRunLog:
     def _rows(self, sql: str, params: Sequence[object] = ()) -> Sequence[Row]:
         raise NotImplementedError
 
-    def _stream(self, sql: str, params: Sequence[object]) -> Iterator[Row]:
-        """A query's rows fetched :data:`CHUNK` at a time, for results too big to hold."""
+    def _stream(self, sql: str, params: Sequence[object]) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as plain tuples in column order, fetched :data:`CHUNK` at a time
+        (for results too big to hold, read once: the cheapest rows either driver makes)."""
         raise NotImplementedError
 
     def _write(self, sql: str, params: Sequence[object]) -> None:
@@ -478,11 +479,9 @@ class SqlRunLog:
                ORDER BY started_at, id""",
             params,
         )
-        for row in rows:
-            values = [row[name] for name in row.keys()]
-            seconds = values[-1]
-            values[-1] = int(seconds) if seconds is not None else None
-            yield RunLine(*values)
+        for *values, seconds in rows:
+            line = (*values, int(seconds) if seconds is not None else None)
+            yield RunLine(*line)
 
     def bot_departments(self) -> dict[str, str]:
         """Every bot in the log and the department of its latest run."""

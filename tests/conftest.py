@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import textwrap
@@ -19,7 +20,7 @@ from framework.home import Home
 from framework.loader import Project
 from framework.practice import PracticeConfig, PracticeServer
 from framework.registry import Registry
-from framework.runlog import RunLog, SqliteRunLog
+from framework.runlog import RunLog, RunRecord, SqliteRunLog
 from framework.runner import Runner, RunRequest, RunResult
 
 REPO = Path(__file__).resolve().parents[1]
@@ -255,3 +256,24 @@ def artifact(name: str) -> Path:
     """A path under test-artifacts/ for files a person may want to look at after CI."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+def welfare_run(run_id: str, bot: str = "welfare_entry", minute: int = 0) -> RunRecord:
+    """A run of the welfare bot as the run-log tests record it (nothing started for real)."""
+    return RunRecord(
+        id=run_id,
+        bot_id=bot,
+        bot_name="障害福祉サービス申請入力",
+        department="障がい福祉課",
+        workflow="workflows/welfare_entry.yaml",
+        trigger="cli",
+        os_user="tester",
+        host="pc-01",
+        input="in.xlsx",
+        started_at=dt.datetime(2026, 11, 27, 9, minute, tzinfo=dt.UTC),
+        run_dir=f"/tmp/{run_id}",
+        baseline_minutes_per_item=6,
+        baseline_minutes_per_run=10,
+        baseline_measured_by="受付担当",
+        baseline_measured_on="2026-10-15",
+    )

@@ -10,42 +10,21 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import StoreFactory
+from conftest import StoreFactory, welfare_run
 
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
 from framework.runlog import (
     MIGRATIONS,
     RunLog,
-    RunRecord,
     ScheduleEvent,
     ScheduleEventKind,
     SqliteRunLog,
 )
 
 
-def _run(run_id: str, bot: str = "welfare_entry", minute: int = 0) -> RunRecord:
-    return RunRecord(
-        id=run_id,
-        bot_id=bot,
-        bot_name="障害福祉サービス申請入力",
-        department="障がい福祉課",
-        workflow="workflows/welfare_entry.yaml",
-        trigger="cli",
-        os_user="tester",
-        host="pc-01",
-        input="in.xlsx",
-        started_at=dt.datetime(2026, 11, 27, 9, minute, tzinfo=dt.UTC),
-        run_dir=f"/tmp/{run_id}",
-        baseline_minutes_per_item=6,
-        baseline_minutes_per_run=10,
-        baseline_measured_by="受付担当",
-        baseline_measured_on="2026-10-15",
-    )
-
-
 def test_run_round_trip(open_store: StoreFactory) -> None:
     store = open_store()
-    record = _run("r1")
+    record = welfare_run("r1")
     store.start_run(record)
     assert store.get_run("r1") is not None
     assert store.get_run("r1").status is RunStatus.RUNNING  # type: ignore[union-attr]
@@ -67,9 +46,9 @@ def test_run_round_trip(open_store: StoreFactory) -> None:
 
 def test_recent_runs_newest_first_and_by_bot(open_store: StoreFactory) -> None:
     store = open_store()
-    store.start_run(_run("a", minute=1))
-    store.start_run(_run("b", minute=2, bot="other"))
-    store.start_run(_run("c", minute=3))
+    store.start_run(welfare_run("a", minute=1))
+    store.start_run(welfare_run("b", minute=2, bot="other"))
+    store.start_run(welfare_run("c", minute=3))
     assert [r.id for r in store.recent_runs()] == ["c", "b", "a"]
     assert [r.id for r in store.recent_runs(bot_id="welfare_entry")] == ["c", "a"]
     assert [r.id for r in store.recent_runs(limit=1)] == ["c"]
@@ -77,14 +56,14 @@ def test_recent_runs_newest_first_and_by_bot(open_store: StoreFactory) -> None:
 
 def test_item_states(open_store: StoreFactory) -> None:
     store = open_store()
-    store.start_run(_run("r1"))
+    store.start_run(welfare_run("r1"))
     key = store.item_key(["0123456789", "居宅介護", "2026-12-01"], personal=True)
     outcome = ItemOutcome(1, "in.xlsx", 4, ItemStatus.IN_PROGRESS)
-    store.item_started(_run("r1"), outcome, key)
+    store.item_started(welfare_run("r1"), outcome, key)
     assert store.items("r1")[0].status is ItemStatus.IN_PROGRESS
     outcome.status = ItemStatus.DONE
     outcome.results = {"受付番号": "R08-000001"}
-    store.item_finished(_run("r1"), outcome, key)
+    store.item_finished(welfare_run("r1"), outcome, key)
     items = store.items("r1")
     assert len(items) == 1
     assert items[0].status is ItemStatus.DONE
@@ -118,7 +97,7 @@ def test_schema_is_versioned(tmp_path: Path) -> None:
 
 def test_writes_from_several_threads(open_store: StoreFactory) -> None:
     store = open_store()
-    run = _run("r1")
+    run = welfare_run("r1")
     store.start_run(run)
 
     def work(first: int) -> None:
@@ -179,7 +158,7 @@ def _finished(
     department: str = "障がい福祉課",
     per_item: float = 6,
 ) -> None:
-    record = _run(run_id, bot=bot)
+    record = welfare_run(run_id, bot=bot)
     record.department = department
     record.started_at = dt.datetime.fromisoformat(started)
     record.baseline_minutes_per_item = per_item
@@ -303,10 +282,10 @@ def test_schedule_events_round_trip(open_store: StoreFactory) -> None:
 
 def test_scheduled_runs_since(open_store: StoreFactory) -> None:
     store = open_store()
-    manual = _run("m1", minute=1)
-    scheduled = _run("s1", minute=5)
+    manual = welfare_run("m1", minute=1)
+    scheduled = welfare_run("s1", minute=5)
     scheduled.trigger = "schedule"
-    earlier = _run("s0", minute=0)
+    earlier = welfare_run("s0", minute=0)
     earlier.trigger = "schedule"
     for record in (manual, scheduled, earlier):
         store.start_run(record)

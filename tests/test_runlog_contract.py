@@ -6,14 +6,13 @@ others check what only one store has (PostgreSQL's migrations, its shared secret
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO, StoreFactory
+from conftest import REPO, StoreFactory, welfare_run
 
 from framework import audit
 from framework.outcome import ItemOutcome, ItemStatus, RunStatus
@@ -26,26 +25,6 @@ from framework.runlog import (
     open_runlog,
 )
 from framework.runlog.pgschema import BOOTSTRAP, PG_MIGRATIONS
-
-
-def _run(run_id: str, bot: str = "welfare_entry", minute: int = 0) -> RunRecord:
-    return RunRecord(
-        id=run_id,
-        bot_id=bot,
-        bot_name="障害福祉サービス申請入力",
-        department="障がい福祉課",
-        workflow="workflows/welfare_entry.yaml",
-        trigger="cli",
-        os_user="tester",
-        host="pc-01",
-        input="in.xlsx",
-        started_at=dt.datetime(2026, 11, 27, 9, minute, tzinfo=dt.UTC),
-        run_dir=f"/tmp/{run_id}",
-        baseline_minutes_per_item=6,
-        baseline_minutes_per_run=10,
-        baseline_measured_by="受付担当",
-        baseline_measured_on="2026-10-15",
-    )
 
 
 def _item(store: RunLog, run: RunRecord, seq: int, parts: list[str], status: ItemStatus) -> None:
@@ -66,11 +45,11 @@ def test_the_stores_have_the_same_schema_versions() -> None:
 
 def test_resume_by_key_from_another_connection(open_store: StoreFactory) -> None:
     first = open_store()
-    one = _run("r1")
+    one = welfare_run("r1")
     first.start_run(one)
     _item(first, one, 1, ["0123456789", "居宅介護"], ItemStatus.DONE)
     _item(first, one, 2, ["0123456780", "居宅介護"], ItemStatus.IN_PROGRESS)
-    two = _run("r2", minute=5)
+    two = welfare_run("r2", minute=5)
     first.start_run(two)
     _item(first, two, 1, ["0123456789", "居宅介護"], ItemStatus.SYSTEM_ERROR)
     other = open_store()  # another process (or PC) with the same log
@@ -89,7 +68,7 @@ def test_resume_by_key_from_another_connection(open_store: StoreFactory) -> None
 
 def test_a_review_decides_the_prior_state_and_is_audited(open_store: StoreFactory) -> None:
     store = open_store()
-    run = _run("r1")
+    run = welfare_run("r1")
     store.start_run(run)
     _item(store, run, 1, ["a"], ItemStatus.NEEDS_REVIEW)
     _item(store, run, 2, ["b"], ItemStatus.IN_PROGRESS)
@@ -117,7 +96,7 @@ def test_the_latest_state_of_a_key_wins_within_the_same_second(open_store: Store
     fourth run must see the review, whatever the runs' ids (they sort randomly)."""
     store = open_store()
     for run_id in ("r-zz", "r-aa"):  # the later run has the smaller id
-        run = _run(run_id)
+        run = welfare_run(run_id)
         store.start_run(run)
         _item(store, run, 1, ["a"], ItemStatus.NEEDS_REVIEW)
     store.review_item("r-aa", 1, False, "確認者")
@@ -128,7 +107,7 @@ def test_the_latest_state_of_a_key_wins_within_the_same_second(open_store: Store
 
 def test_rerun_targets_and_close_unfinished(open_store: StoreFactory) -> None:
     store = open_store()
-    run = _run("r1")
+    run = welfare_run("r1")
     store.start_run(run)
     _item(store, run, 1, ["a"], ItemStatus.DONE)
     _item(store, run, 2, ["b"], ItemStatus.BUSINESS_ERROR)
@@ -137,7 +116,7 @@ def test_rerun_targets_and_close_unfinished(open_store: StoreFactory) -> None:
     keys, places = store.rerun_targets("r1")
     assert keys == {store.item_key(["b"], True).hash, store.item_key(["d"], True).hash}
     assert places == {("in.xlsx", 3), ("in.xlsx", 5)}
-    store.start_run(_run("r2", minute=3))
+    store.start_run(welfare_run("r2", minute=3))
     assert [r.id for r in store.unfinished_runs("welfare_entry", "r2")] == ["r1"]
     store.close_unfinished("r1", "前回の実行が途中で終了しました")
     closed = store.get_run("r1")
@@ -397,13 +376,13 @@ def test_postgres_reconnects_after_the_connection_dropped(pg_url: str) -> None:
     from framework.runlog.postgres import PostgresRunLog
 
     store = PostgresRunLog(pg_url)
-    store.start_run(_run("r1"))
+    store.start_run(welfare_run("r1"))
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE application_name = 'kakari' AND datname = current_database()"
         )
     assert store.get_run("r1") is not None  # a read is retried on a new connection
-    store.start_run(_run("r2"))
+    store.start_run(welfare_run("r2"))
     assert [r.id for r in store.recent_runs()] == ["r2", "r1"]
     store.close()

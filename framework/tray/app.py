@@ -30,6 +30,7 @@ from framework.tray.launcher import Launcher
 from framework.tray.menu import (
     Act,
     Entry,
+    MenuFacts,
     TrayMenu,
     action_id,
     build_menu,
@@ -217,13 +218,22 @@ class TrayApp:
         files = self._signature()
         if files != self._files:
             self._reload_settings()
-        stale = time.monotonic() - self._gathered > REFRESH_SECONDS
-        if status != self.status or ended or files != self._files or stale:
+        if status != self.status or ended or files != self._files:
             self.status = status
             self._files = files
             self._publish(rebuild=True)
+        elif time.monotonic() - self._gathered > REFRESH_SECONDS:
+            self._refresh()
         elif self.notifier.count != self._published:
             self._publish()
+
+    def _refresh(self) -> None:
+        """Read the run log again (runs started elsewhere); touch the icon only if the menu
+        changed, so that an open menu is not disturbed every few seconds for nothing."""
+        facts = self._gather()
+        if _without_clock(facts) != _without_clock(self._facts):
+            self._facts = facts
+            self._publish(menu=True)
 
     def _reload_settings(self) -> None:
         """Take up an edited ``settings.yaml``; an invalid one is reported and not used."""
@@ -241,28 +251,34 @@ class TrayApp:
             return
         self.settings = settings
 
-    def _publish(self, *, rebuild: bool = False) -> None:
-        """Show the status: icon, tooltip, menu, and the status file (``rpa tray --status``)."""
+    def _gather(self) -> MenuFacts:
+        """The menu's facts read now; the previous ones if they cannot be read."""
+        self._gathered = time.monotonic()
+        try:
+            return gather(
+                self.project,
+                self.home_root,
+                self.settings.tray,
+                self.status,
+                file_dialog=self._facts.file_dialog,
+            )
+        except Exception as exc:  # e.g. a bot.yaml half-saved: keep the previous menu
+            log_line(self.home_root, f"メニューを作り直せません (menu not rebuilt): {exc!r}")
+            return dataclasses.replace(self._facts, status=self.status)
+
+    def _publish(self, *, rebuild: bool = False, menu: bool = False) -> None:
+        """Show the status: icon, tooltip, menu, and the status file (``rpa tray --status``).
+
+        ``rebuild``: read the menu's facts again first; ``menu``: they were just read."""
         if rebuild:
-            self._gathered = time.monotonic()
-            try:
-                self._facts = gather(
-                    self.project,
-                    self.home_root,
-                    self.settings.tray,
-                    self.status,
-                    file_dialog=self._facts.file_dialog,
-                )
-            except Exception as exc:  # e.g. a bot.yaml half-saved: keep the previous menu
-                log_line(self.home_root, f"メニューを作り直せません (menu not rebuilt): {exc!r}")
-                self._facts = dataclasses.replace(self._facts, status=self.status)
+            self._facts = self._gather()
         fraction = None
         if self.status.running:
             first = self.status.running[0]
             fraction = first.settled / first.total if first.total else None
         image = icon_image(self.status.state, fraction)
         tooltip = self._tooltip()
-        native = self._native_menu(build_menu(self._facts)) if rebuild else None
+        native = self._native_menu(build_menu(self._facts)) if rebuild or menu else None
 
         def change() -> None:
             if self._stopping.is_set():
@@ -274,7 +290,7 @@ class TrayApp:
                 self.icon.update_menu()
 
         self._in_loop(change)
-        menu = build_menu(self._facts)
+        shown = build_menu(self._facts)
         self._published = self.notifier.count
         try:
             write_status(
@@ -284,7 +300,7 @@ class TrayApp:
                     "backend": pystray.Icon.__module__,
                     "native_menu": bool(self.icon.HAS_MENU),
                     "notifications": list(self.notifier.sent),
-                    "menu": menu.text().splitlines(),
+                    "menu": shown.text().splitlines(),
                 },
             )
         except OSError:
@@ -345,3 +361,7 @@ class TrayApp:
                 self.enqueue(action)
 
         return chosen
+
+
+def _without_clock(facts: MenuFacts) -> MenuFacts:
+    return dataclasses.replace(facts, now=None)

@@ -95,7 +95,8 @@ from framework.scheduling import (
     skip_reason,
     zone,
 )
-from framework.servicelog import service_logging, signal_handlers
+from framework.servicelog import service_logging
+from framework.servicestop import STOP_MARGIN, StopDeadline, signal_handlers
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 CLEANUP_HOUR = 3
@@ -833,9 +834,18 @@ class Scheduler:
 
     def serve(self) -> int:
         """``rpa scheduler``: run until SIGTERM / Ctrl+C; SIGHUP (or --reload) reloads."""
-        signals = {"SIGTERM": self.request_stop, "SIGINT": self.request_stop}
+        deadline = StopDeadline(self.stop_grace + STOP_MARGIN, self.log)
+
+        def stop() -> None:  # past the bots' grace and a margin: stacks logged, exit 3
+            self.request_stop()
+            deadline.start()
+
+        signals = {"SIGTERM": stop, "SIGINT": stop, "SIGBREAK": stop}
         with signal_handlers({**signals, "SIGHUP": self.request_reload}):
-            return self._serve()
+            try:
+                return self._serve()
+            finally:
+                deadline.cancel()
 
     def _serve(self) -> int:
         try:

@@ -1,20 +1,16 @@
-"""What the long-running services (``rpa scheduler``, ``rpa worker``) share: their log and signals.
+"""The log of the long-running services (``rpa scheduler``, ``rpa worker``).
 
 Each service writes its own rotated log under ``RPA_HOME`` (and, unless it runs hidden, to
 stderr), with the warnings of the library it is built on (APScheduler, procrastinate) passed on
-into the same log; and each stops cleanly on SIGTERM / Ctrl+C (Windows: also Ctrl+Break).
+into the same log. How they stop is :mod:`framework.servicestop`.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from loguru import logger
@@ -82,28 +78,3 @@ def service_logging(
         std.handlers = [_ToLoguru(tag, name.split(".")[0])]
         std.propagate = False
     return sinks
-
-
-@contextmanager
-def signal_handlers(handlers: Mapping[str, Callable[[], None]]) -> Iterator[None]:
-    """Call ``handlers[name]`` on each named signal the platform has (``SIGTERM``, ``SIGHUP``…)
-    while the block runs, then put the previous handlers back. Outside the main thread (tests
-    running a service in a thread) nothing is installed."""
-    previous: dict[int, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for name, handler in handlers.items():
-            number = getattr(signal, name, None)
-            if number is not None:
-                previous[number] = signal.signal(number, _call(handler))
-    try:
-        yield
-    finally:
-        for number, old in previous.items():
-            signal.signal(number, old)
-
-
-def _call(handler: Callable[[], None]) -> Callable[[int, FrameType | None], None]:
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        handler()
-
-    return on_signal

@@ -4,19 +4,28 @@ The first request asks the run to stop at the next safe point: the current item 
 its registration (``commit`` step) has started, otherwise it is left unentered and recorded as
 such; then the run ends with exit code 3. A second Ctrl+C stops at once (the run log stays
 consistent because every state change is its own transaction).
+
+The signal handler takes no lock (it runs wherever the main thread happens to be, which may be
+inside the very lock it would need): it sets a plain flag that :attr:`StopSignal.requested`
+reads, and writes its message straight to the console's file descriptor.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
-import sys
 import threading
+from contextlib import suppress
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 STOP_FILE = "STOP"
+_STOPPING_MESSAGE = (
+    "\n停止します。今の申請を終えてから止まります（すぐに止めるにはもう一度 Ctrl+C）"
+    " (stopping after the current item; press Ctrl+C again to stop at once)\n"
+).encode()
 
 
 class StopRequestedError(Exception):
@@ -29,12 +38,14 @@ class StopSignal:
     def __init__(self, run_dir: Path) -> None:
         self.stop_file = run_dir / STOP_FILE
         self._event = threading.Event()
+        self._signalled = False
+        """Set by the signal handler (a flag, not the event: setting an event takes a lock)."""
         self._presses = 0
         self._previous: dict[int, Any] = {}
 
     @property
     def requested(self) -> bool:
-        if not self._event.is_set() and self.stop_file.exists():
+        if not self._event.is_set() and (self._signalled or self.stop_file.exists()):
             self._event.set()
         return self._event.is_set()
 
@@ -56,13 +67,10 @@ class StopSignal:
         self._presses += 1
         if self._presses >= 2:
             raise KeyboardInterrupt
-        self._event.set()
+        self._signalled = True
         if signum == getattr(signal, "SIGINT", None):
-            sys.stderr.write(
-                "\n停止します。今の申請を終えてから止まります（すぐに止めるにはもう一度 Ctrl+C）"
-                " (stopping after the current item; press Ctrl+C again to stop at once)\n"
-            )
-            sys.stderr.flush()
+            with suppress(OSError):  # not sys.stderr: its buffer may be mid-write right now
+                os.write(2, _STOPPING_MESSAGE)
 
     def install(self) -> None:
         """Take over Ctrl+C and SIGTERM (only possible in the main thread)."""

@@ -87,7 +87,7 @@ def worker_command(
     Runs until SIGTERM or Ctrl+C: the running bots are then asked to stop (they finish the
     registration under way) and their jobs go back to the queue for another worker.
     Exit codes: 0 stopped normally, 2 no RPA_DATABASE_URL or invalid options, 3 the database
-    cannot be reached.
+    cannot be reached, or the stop hung 30 s past --stop-grace (the stacks are in the log).
     """
     from framework.pool.service import PoolWorker, WorkerOptions, configure_logging
 

@@ -232,7 +232,8 @@ def start_command(
 
     With --enqueue the runs are put in each bot's pool queue (docs/pool.md) instead of being
     started on this PC. Exit codes: 0 stopped normally, 2 calendar.yaml is invalid (or
-    --enqueue without RPA_DATABASE_URL), 4 a scheduler already runs with this RPA_HOME.
+    --enqueue without RPA_DATABASE_URL), 3 the stop hung 30 s past --stop-grace (the stacks
+    are in the log), 4 a scheduler already runs with this RPA_HOME.
     """
     from framework.scheduler import Scheduler, SchedulerRunningError, configure_logging
 

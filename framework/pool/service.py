@@ -7,7 +7,9 @@ for stalled jobs of dead workers (:mod:`framework.pool.stalled`).
 
 SIGTERM or Ctrl+C stops it gracefully: no new job is taken, each running bot gets the stop
 request ``rpa stop`` uses (it finishes the registration under way), its job goes back to the
-queue, and the worker ends once they have ended (killed after ``--stop-grace`` seconds).
+queue, and the worker ends once they have ended (killed after ``--stop-grace`` seconds). A
+worker still there :data:`~framework.servicestop.STOP_MARGIN` seconds later writes its stacks
+into its log and exits with code 3 (:class:`~framework.servicestop.StopDeadline`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ from framework.pool.app import build_app, prepare_database
 from framework.pool.stalled import close_runs_of_dead_job, retry_stalled_jobs
 from framework.pool.tasks import JobRunner, pool_dir, register_run_task
 from framework.pool.workers import beat, register_worker, worker_stopped
-from framework.servicelog import service_logging, signal_handlers
+from framework.servicelog import service_logging
+from framework.servicestop import STOP_MARGIN, StopDeadline, signal_handlers
+
+HOUSEKEEPING_GRACE = 5.0
+"""Seconds the housekeeping task gets to end once cancelled (it may be inside a query)."""
 
 
 @dataclass
@@ -71,13 +77,21 @@ class PoolWorker:
         self.worker_id: int | None = None
         self._main: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._deadline = StopDeadline(options.stop_grace + STOP_MARGIN, self.log)
 
     def serve(self) -> int:
         if prepare_database(self.url):
             self.log.info("キューの表を作成しました (queue schema created)")
-        stop = self.request_stop
+
+        def stop() -> None:  # past the bots' grace and a margin: stacks logged, exit 3
+            self.request_stop()
+            self._deadline.start()
+
         with signal_handlers({"SIGTERM": stop, "SIGINT": stop, "SIGBREAK": stop}):
-            asyncio.run(self._serve())
+            try:
+                asyncio.run(self._serve())
+            finally:
+                self._deadline.cancel()
         return ExitCode.OK
 
     async def _serve(self) -> None:
@@ -85,6 +99,7 @@ class PoolWorker:
 
         options = self.options
         self._loop = asyncio.get_running_loop()
+        self._deadline.loop = self._loop  # its tasks' stacks, should the stop hang
         app = build_app(self.url, max_connections=options.concurrency + 4)
         register_run_task(app, self.runner, options.busy_retry)
         self.worker_id = await asyncio.to_thread(
@@ -114,9 +129,9 @@ class PoolWorker:
             }
             if options.queues:
                 settings["queues"] = options.queues
-            worker = asyncio.create_task(app.run_worker_async(**settings))
+            worker = asyncio.create_task(app.run_worker_async(**settings), name="worker")
             self._main = worker
-            housekeeping = asyncio.create_task(self._housekeeping(app))
+            housekeeping = asyncio.create_task(self._housekeeping(app), name="housekeeping")
             if self.stopping.is_set():
                 worker.cancel()
             try:
@@ -124,8 +139,7 @@ class PoolWorker:
                     await worker
             finally:
                 housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                await asyncio.wait({housekeeping}, timeout=HOUSEKEEPING_GRACE)
                 await asyncio.to_thread(worker_stopped, self.url, self.worker_id)
         self.log.info("ワーカーを停止しました (worker stopped)")
 
@@ -165,7 +179,8 @@ class PoolWorker:
             runlog.close()
 
     def request_stop(self) -> None:
-        """Stop taking jobs, ask the running bots to stop, end when they have ended."""
+        """Stop taking jobs, ask the running bots to stop, end when they have ended (called
+        from any thread but the loop's: the signal dispatcher, a test)."""
         if self.stopping.is_set():
             return
         self.stopping.set()

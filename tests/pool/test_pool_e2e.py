@@ -36,7 +36,8 @@ BOTS = ("welfare_entry", "welfare_entry_b")
 """The welfare bot, and a copy of it under another id (another section's bot)."""
 RPA = str(Path(sys.executable).parent / "rpa")
 DEADLINE = 120.0
-WORKER_OPTIONS = ["--heartbeat", "1", "--stalled-after", "4", "--busy-retry", "1"]
+WORKER_OPTIONS = "--heartbeat 1 --stalled-after 4 --busy-retry 1 --stop-grace 10".split()
+"""Short heartbeats and stall timeout; a stop that hangs ends itself in 40 s (10 + the margin)."""
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = DEADLINE) -> None:
@@ -66,6 +67,8 @@ class Pool:
         )
         self.set_pool()
         self.procs: list[tuple[subprocess.Popen[bytes], Any]] = []
+        self.killed: list[int] = []
+        """PIDs that did not end within 60 s of SIGTERM."""
         self._applicants = iter(generate_applicants(200, seed=8))
 
     def set_pool(self, *, session: str | None = None, extra: str = "") -> None:
@@ -115,6 +118,12 @@ class Pool:
 
     def output(self, home: str) -> str:
         return (self.tmp / f"{home}.out").read_text(encoding="utf-8", errors="replace")
+
+    def worker_log(self, home: str) -> str:
+        """The end of a worker's own log (procrastinate's lines too), for a failure message."""
+        path = self.tmp / home / "pool" / "worker.log"
+        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        return text[-12000:]
 
     def applicants(self, count: int) -> list[Applicant]:
         return [next(self._applicants) for _ in range(count)]
@@ -169,8 +178,9 @@ class Pool:
                     os.kill(proc.pid, signal.SIGTERM)
         for proc, out in self.procs:
             try:
-                proc.wait(40)
+                proc.wait(60)
             except subprocess.TimeoutExpired:
+                self.killed.append(proc.pid)
                 proc.kill()
                 proc.wait()
             with suppress(ProcessLookupError, PermissionError):
@@ -243,8 +253,10 @@ def test_two_workers_drain_a_queue_of_welfare_runs(pool: Pool) -> None:
     assert all(w["queues"] == ["welfare"] for w in workers)
 
     pool.stop()
-    for home in ("pc1", "pc2"):
-        assert "ワーカーを停止しました" in pool.output(home)
+    assert not pool.killed, "a worker ignored SIGTERM"
+    for home, (proc, _) in zip(("pc1", "pc2"), pool.procs, strict=True):
+        assert proc.returncode == 0, pool.worker_log(home)  # 3: its stop hung (stacks logged)
+        assert "ワーカーを停止しました" in pool.output(home), pool.worker_log(home)
     states = [w["state"] for w in json.loads(pool.rpa("workers", "--json").stdout)]
     assert states == ["stopped", "stopped"]
 

@@ -81,7 +81,10 @@ def test_the_deadline_logs_the_stacks_then_ends_the_process() -> None:
             deadline.start()  # once only
             await asyncio.sleep(1.0)
 
-        asyncio.run(main())
+        # a thread of its own: the session's Playwright keeps an event loop in the main thread
+        thread = threading.Thread(target=asyncio.run, args=[main()])
+        thread.start()
+        thread.join(10)
     finally:
         logger.remove(sink)
     assert exits == [3]

@@ -154,13 +154,15 @@ class TrayActions:
     def _last_run(self, bot_id: str) -> RunView | None:
         return last_run(self.home_root, bot_id)
 
-    def _nothing(self, what: str) -> None:
-        self.notify(what, "まだありません (nothing yet)")
+    def _nothing(self, bot_id: str, facts: MenuFacts, what: str) -> None:
+        bot = self._bot(bot_id, facts)
+        name = bot.name if bot else bot_id
+        self.notify(f"{name}: {what}", "まだ実行されていません (no runs yet)")
 
     def _results(self, bot_id: str, facts: MenuFacts) -> None:
         view = self._last_run(bot_id)
         if view is None:
-            self._nothing("結果")
+            self._nothing(bot_id, facts, "結果")
         else:
             self._open(view.results or view.folder, "結果")
 
@@ -174,7 +176,7 @@ class TrayActions:
     def _folder(self, bot_id: str, facts: MenuFacts) -> None:
         view = self._last_run(bot_id)
         if view is None:
-            self._nothing("実行フォルダ")
+            self._nothing(bot_id, facts, "実行フォルダ")
         else:
             self._open(view.folder, "実行フォルダ")
 

@@ -195,7 +195,11 @@ class TrayApp:
             except Exception as exc:  # one failing action must not end the tray
                 log_line(self.home_root, f"操作に失敗しました (action failed): {action}: {exc!r}")
                 log_line(self.home_root, "".join(traceback.format_exception(exc)).rstrip())
-                self.notifier("kakari", f"操作に失敗しました: {action} ({type(exc).__name__})")
+                self.notifier(
+                    "kakari: 操作に失敗しました",
+                    "メニューの「今日のログを開く」で詳細を確認してください"
+                    " (an action failed; see today's log)",
+                )
 
     def _poll(self) -> None:
         while not self._stopping.wait(POLL_SECONDS):

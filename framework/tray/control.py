@@ -39,7 +39,8 @@ class TrayRunningError(KakariError):
         since = holder.get("started_at", "?")
         super().__init__(
             f"トレイはすでに起動しています（PID {holder.get('pid', '?')}、開始 {since}）。"
-            "時計の横のアイコンを使ってください (the tray is already running)"
+            "時計の横のアイコンを使ってください（見えないときは ^ を押すと表示されます）"
+            " (the tray is already running: use its icon next to the clock)"
         )
 
 

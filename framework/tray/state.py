@@ -262,7 +262,7 @@ def notification(ended: Ended) -> tuple[str, str]:
         reason = record.message or f"終了コード {code}"
         if record.status is RunStatus.RUNNING:
             reason = f"異常終了しました（終了コード {code}）"
-        return f"{name}: 中断しました", f"{reason}\n{counts} {english}"
+        return f"{name}: 失敗しました", f"{reason}\n{counts} {english}"
     if ended.stopped and code == ExitCode.ABORTED:
         return f"{name}: 停止しました", f"{counts} {english}"
     if need:

@@ -270,7 +270,9 @@ def test_folder_opens_the_last_runs_folder(desk: Desk, tmp_path: Path) -> None:
 def test_before_any_run_there_is_nothing_to_open(desk: Desk, kind: str) -> None:
     desk.dispatch(f"{kind}:{WELFARE}")
     assert desk.opened == []
-    assert desk.notes.sent[0][1] == "まだありません (nothing yet)"
+    title, body = desk.notes.sent[0]
+    assert title == f"{WELFARE_NAME}: " + {"results": "結果", "folder": "実行フォルダ"}[kind]
+    assert body == "まだ実行されていません (no runs yet)"
     assert not (desk.home / "runlog.sqlite3").exists()
 
 

@@ -293,14 +293,14 @@ def test_a_run_staff_stopped_is_notified_as_stopped() -> None:
 def test_an_aborted_run_is_notified_with_its_reason() -> None:
     ended = _ended(3, {ItemStatus.DONE: 1}, status=RunStatus.ABORTED, message="ログイン失敗")
     title, text = notification(ended)
-    assert title == f"{WELFARE_NAME}: 中断しました"
+    assert title == f"{WELFARE_NAME}: 失敗しました"
     assert text.splitlines()[0] == "ログイン失敗"
     assert text.splitlines()[1].startswith("登録 1 件・要対応 0 件")
 
 
 def test_a_run_that_died_while_marked_running_is_notified_as_a_crash() -> None:
     title, text = notification(_ended(-9, DONE5, status=RunStatus.RUNNING))
-    assert title == f"{WELFARE_NAME}: 中断しました"
+    assert title == f"{WELFARE_NAME}: 失敗しました"
     assert text.splitlines()[0] == "異常終了しました（終了コード -9）"
 
 

@@ -43,7 +43,7 @@ def test_a_second_tray_is_refused_with_the_first_ones_pid(tray: TrayLock, tmp_pa
     assert caught.value.holder["pid"] == os.getpid()
     message = str(caught.value)
     assert message.startswith(f"トレイはすでに起動しています（PID {os.getpid()}、開始 ")
-    assert message.endswith("(the tray is already running)")
+    assert message.endswith("(the tray is already running: use its icon next to the clock)")
     started = dt.datetime.fromisoformat(caught.value.holder["started_at"])
     assert abs(started - dt.datetime.now().astimezone()) < dt.timedelta(minutes=1)
 
@@ -70,10 +70,13 @@ def test_held_says_whether_a_tray_holds_the_lock(tmp_path: Path) -> None:
 
 
 def test_asking_whether_it_is_held_does_not_take_the_lock(tmp_path: Path) -> None:
-    TrayLock(tmp_path).held()
+    probe = TrayLock(tmp_path)  # kept alive: a dropped lock object would release on its own
+    assert not probe.held()
     tray = TrayLock(tmp_path)
     tray.acquire()  # not refused
+    assert probe.held()
     tray.release()
+    del probe
 
 
 def test_a_refused_tray_is_told_since_when_even_without_tray_json(

@@ -82,6 +82,8 @@ def _noted(signum: int, frame: FrameType | None) -> None:
 
 
 def _dispatch(reader: socket.socket, handlers: Mapping[int, Callable[[], None]]) -> None:
+    from loguru import logger
+
     while True:
         try:
             received = reader.recv(64)
@@ -91,8 +93,12 @@ def _dispatch(reader: socket.socket, handlers: Mapping[int, Callable[[], None]])
             return
         for number in received:
             handler = handlers.get(number)
-            if handler is not None:
+            if handler is None:
+                continue
+            try:
                 handler()
+            except Exception:  # the next signal must still be heard
+                logger.exception(f"シグナル {number} の処理に失敗しました (signal handler failed)")
 
 
 class StopDeadline:

@@ -7,14 +7,16 @@ consistent because every state change is its own transaction).
 
 The signal handler takes no lock (it runs wherever the main thread happens to be, which may be
 inside the very lock it would need): it sets a plain flag that :attr:`StopSignal.requested`
-reads, and writes its message straight to the console's file descriptor.
+reads at the run's safe points. Its Ctrl+C message is written at once unless the console is in
+the middle of another write (a reentrant write is refused, not waited for); then
+:attr:`~StopSignal.requested` writes it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
+import sys
 import threading
 from contextlib import suppress
 from pathlib import Path
@@ -25,7 +27,7 @@ STOP_FILE = "STOP"
 _STOPPING_MESSAGE = (
     "\n停止します。今の申請を終えてから止まります（すぐに止めるにはもう一度 Ctrl+C）"
     " (stopping after the current item; press Ctrl+C again to stop at once)\n"
-).encode()
+)
 
 
 class StopRequestedError(Exception):
@@ -38,14 +40,18 @@ class StopSignal:
     def __init__(self, run_dir: Path) -> None:
         self.stop_file = run_dir / STOP_FILE
         self._event = threading.Event()
-        self._signalled = False
-        """Set by the signal handler (a flag, not the event: setting an event takes a lock)."""
+        self._signalled: int | None = None
+        """The signal received (a flag, not the event: setting an event takes a lock)."""
+        self._announced = False
         self._presses = 0
         self._previous: dict[int, Any] = {}
 
     @property
     def requested(self) -> bool:
-        if not self._event.is_set() and (self._signalled or self.stop_file.exists()):
+        if not self._event.is_set() and self._signalled is not None:
+            self._event.set()
+            self._announce()
+        if not self._event.is_set() and self.stop_file.exists():
             self._event.set()
         return self._event.is_set()
 
@@ -67,10 +73,17 @@ class StopSignal:
         self._presses += 1
         if self._presses >= 2:
             raise KeyboardInterrupt
-        self._signalled = True
-        if signum == getattr(signal, "SIGINT", None):
-            with suppress(OSError):  # not sys.stderr: its buffer may be mid-write right now
-                os.write(2, _STOPPING_MESSAGE)
+        self._signalled = signum
+        with suppress(RuntimeError, OSError):  # mid-write: `requested` says it instead
+            self._announce()
+
+    def _announce(self) -> None:
+        stream = sys.stderr  # None under pythonw
+        if self._announced or stream is None or self._signalled != getattr(signal, "SIGINT", None):
+            return
+        stream.write(_STOPPING_MESSAGE)
+        stream.flush()
+        self._announced = True
 
     def install(self) -> None:
         """Take over Ctrl+C and SIGTERM (only possible in the main thread)."""

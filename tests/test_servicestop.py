@@ -35,7 +35,7 @@ def test_a_handler_may_take_a_lock_the_main_thread_holds_when_the_signal_arrives
     with signal_handlers({"SIGUSR1": handler}):
         with held:
             os.kill(os.getpid(), signal.SIGUSR1)
-            time.sleep(0.3)  # the signal is delivered while the lock is held
+            time.sleep(0.3)  # not a wait for a condition: the lock stays held while it lands
             assert not done.is_set()
         assert done.wait(5)
     assert ran_in == ["kakari-signals"]
@@ -74,12 +74,16 @@ def test_the_deadline_logs_the_stacks_then_ends_the_process() -> None:
             await asyncio.Event().wait()
 
         async def main() -> None:
-            asyncio.create_task(stuck_forever(), name="stuck")
+            stuck = asyncio.create_task(stuck_forever(), name="stuck")  # kept: tasks are weak
             loop = asyncio.get_running_loop()
             deadline = StopDeadline(0.2, logger, loop=loop, exit_process=exits.append)
             deadline.start()
             deadline.start()  # once only
-            await asyncio.sleep(1.0)
+            for _ in range(100):  # until it fires (10 s at most)
+                if exits:
+                    break
+                await asyncio.sleep(0.1)
+            stuck.cancel()
 
         # a thread of its own: the session's Playwright keeps an event loop in the main thread
         thread = threading.Thread(target=asyncio.run, args=[main()])
@@ -99,7 +103,10 @@ def test_a_cancelled_deadline_does_nothing() -> None:
     deadline = StopDeadline(0.1, logger, exit_process=exits.append)
     deadline.start()
     deadline.cancel()
-    time.sleep(0.4)
+    timer = deadline._timer
+    assert timer is not None
+    timer.join(5)  # a cancelled timer ends without calling back
+    assert not timer.is_alive()
     assert exits == []
 
 
@@ -158,6 +165,43 @@ def test_a_service_whose_stop_hangs_exits_3_with_its_stacks(tmp_path: Path) -> N
 def test_a_signalled_run_stop_is_a_flag_not_a_lock(tmp_path: Path) -> None:
     stop = StopSignal(tmp_path)
     assert not stop.requested
-    stop._handle(signal.SIGTERM, None)
+    stop._event._cond.acquire()  # type: ignore[attr-defined]  # as if mid Event.wait
+    try:
+        stop._handle(signal.SIGTERM, None)  # would deadlock if it set the event
+    finally:
+        stop._event._cond.release()  # type: ignore[attr-defined]
+    assert not stop._event.is_set()
+    started = time.monotonic()
     assert stop.requested
-    assert stop.wait(5.0)  # at once
+    assert stop.wait(5.0)
+    assert time.monotonic() - started < 1.0
+
+
+def test_ctrl_c_in_a_run_says_so_once(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    stop = StopSignal(tmp_path)
+    stop._handle(signal.SIGINT, None)
+    assert stop.requested
+    assert stop.requested
+    assert capfd.readouterr().err.count("もう一度 Ctrl+C") == 1
+
+
+@POSIX
+def test_a_failing_handler_does_not_deafen_the_next_signal() -> None:
+    calls: list[int] = []
+    heard = threading.Event()
+
+    def handler() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("first one fails")
+        heard.set()
+
+    with signal_handlers({"SIGUSR1": handler}):
+        os.kill(os.getpid(), signal.SIGUSR1)
+        for _ in range(100):
+            if calls:
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        assert heard.wait(5)
+    assert len(calls) == 2

@@ -3,13 +3,14 @@
 One PC keeps its run log in SQLite under ``RPA_HOME``. Setting ``RPA_DATABASE_URL`` to a
 ``postgresql://`` URL moves the run log into that PostgreSQL database (docs/shared-runlog.md).
 The password should not be in the URL at all (libpq reads ``PGPASSFILE`` / ``pgpass.conf`` and
-``PGPASSWORD``); when it is, :func:`masked` hides it in every message kakari prints.
+``PGPASSWORD``); when it is, :func:`masked` hides it in every message kakari prints, and
+:func:`driver_reason` in the driver's own error messages (libpq quotes a malformed URL).
 """
 
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from framework.errors import KakariError
 
@@ -65,11 +66,34 @@ def masked(url: str) -> str:
         netloc = parts.netloc
     except ValueError:
         return "(読めない URL / unreadable URL)"
+    if not netloc:  # not a URL at all, e.g. libpq's "host=db password=..." form
+        return "(URL の形ではない値 / not a URL)"
     if "@" in netloc:
         userinfo, host = netloc.rsplit("@", 1)
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def driver_reason(url: str, exc: BaseException) -> str:
+    """The first line of a database driver's error, with the password of ``url`` (as written
+    and percent-decoded, in the user part or as ``?password=``) replaced by ``***``."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    for secret in sorted(_passwords(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _passwords(url: str) -> set[str]:
+    try:
+        parts = urlsplit(url)
+        found = {parts.password or ""}
+        found |= {value for key, value in parse_qsl(parts.query) if key == "password"}
+    except ValueError:
+        return {url}  # unreadable: hide all of it
+    found |= {unquote(secret) for secret in found}
+    return {secret for secret in found if secret}
 
 
 def require_psycopg() -> None:

@@ -386,3 +386,36 @@ def test_postgres_reconnects_after_the_connection_dropped(pg_url: str) -> None:
     store.start_run(welfare_run("r2"))
     assert [r.id for r in store.recent_runs()] == ["r2", "r1"]
     store.close()
+
+
+def test_a_driver_error_never_shows_the_password() -> None:
+    from framework.database import driver_reason, masked
+
+    url = "postgresql://kakari:s3cr%3Aet@db/rpa?password=other"
+    quoted = ValueError('invalid URL "s3cr%3Aet" and "s3cr:et" and other\nsecond line')
+    assert driver_reason(url, quoted) == 'invalid URL "***" and "***" and ***'
+    assert driver_reason("postgresql://kakari@db/rpa", ValueError("")) == "ValueError"
+    assert masked("host=db password=hunter2") == "(URL の形ではない値 / not a URL)"
+
+
+def test_a_malformed_url_is_a_clear_error_not_a_crash(tmp_path: Path) -> None:
+    from framework.pool.app import DatabaseUnreachableError, connect
+    from framework.runlog.postgres import DatabaseUnavailableError, PostgresRunLog
+
+    url = "postgresql://kakari:s3cr%zzet@127.0.0.1:1/x?foo=bar"
+    with pytest.raises(DatabaseUnavailableError) as runlog_error:
+        PostgresRunLog(url)
+    with pytest.raises(DatabaseUnreachableError) as pool_error:
+        connect(url)
+    for caught in (runlog_error, pool_error):
+        assert "s3cr" not in str(caught.value), str(caught.value)
+
+
+def test_runlog_import_refuses_a_url_that_is_not_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from framework.cli import main
+
+    monkeypatch.setenv("RPA_DATABASE_URL", "host=db password=hunter2")
+    monkeypatch.setenv("RPA_HOME", str(tmp_path / "home"))
+    assert main(["runlog", "import", str(tmp_path / "runlog.sqlite3")]) == 2

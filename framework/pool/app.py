@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from framework.database import database_url, masked
+from framework.database import database_url, driver_reason, masked
 from framework.errors import KakariError
 
 if TYPE_CHECKING:
@@ -79,9 +79,8 @@ class DatabaseUnreachableError(KakariError):
     """The database could not be reached (or refused the login)."""
 
     def __init__(self, url: str, exc: BaseException) -> None:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         super().__init__(
-            f"データベースに接続できません: {masked(url)}: {first}"
+            f"データベースに接続できません: {masked(url)}: {driver_reason(url, exc)}"
             " (cannot connect to the queue's database)"
         )
 
@@ -128,7 +127,7 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
         return psycopg.connect(
             url, autocommit=autocommit, connect_timeout=10, application_name="kakari"
         )
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:  # refused, unreachable, or a malformed URL
         raise DatabaseUnreachableError(url, exc) from None
 
 

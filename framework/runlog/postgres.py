@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from framework.audit import Sealer
-from framework.database import masked, require_psycopg
+from framework.database import driver_reason, masked, require_psycopg
 from framework.runlog.keys import ItemKey, item_key
 from framework.runlog.pgschema import BOOTSTRAP, PG_MIGRATIONS
 from framework.runlog.sqlstore import CHUNK, Row, SqlRunLog
@@ -50,12 +50,6 @@ class DatabaseUnavailableError(RunLogError):
         )
 
 
-def _reason(exc: Exception) -> str:
-    """The first line of a driver error (libpq never puts the password in it)."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def connect(url: str) -> Connection:
     """An autocommit connection with dict rows, the ``kakari`` schema first on its search path
     (the shared queries name tables unqualified); :class:`DatabaseUnavailableError` if refused."""
@@ -69,7 +63,7 @@ def connect(url: str) -> Connection:
             application_name="kakari", options="-c search_path=kakari,public",
         )  # fmt: skip
     except psycopg.Error as exc:
-        raise DatabaseUnavailableError(url, _reason(exc)) from exc
+        raise DatabaseUnavailableError(url, driver_reason(url, exc)) from exc
 
 
 def read_version(conn: Connection) -> int:

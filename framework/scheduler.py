@@ -87,6 +87,7 @@ from framework.runlog import (
 )
 from framework.scheduling import (
     Job,
+    dead_run_reason,
     decide,
     end_event,
     jobs_of,
@@ -663,15 +664,7 @@ class Scheduler:
         assert outcome.run is not None
         if BotLock(self.home_root / "locks", job.bot_id).held():
             return  # something still holds the bot: its next start closes the run
-        if outcome.timed_out:
-            reason = (
-                f"時間制限（{job.spec.time_limit_minutes:g} 分）を超えたため強制終了しました"
-                " (killed: time limit)"
-            )
-        elif outcome.stopped:
-            reason = "スケジューラの停止に伴い強制終了しました (killed: the scheduler stopped)"
-        else:
-            reason = f"異常終了しました（終了コード {outcome.code}） (the process crashed)"
+        reason = dead_run_reason(job.spec.time_limit_minutes, outcome)
         self.runlog.close_unfinished(outcome.run.id, reason)
         outcome.run = self.runlog.get_run(outcome.run.id)
 

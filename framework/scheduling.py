@@ -124,6 +124,23 @@ def end_event(
     return outcome_event(spec.time_limit_minutes, outcome)
 
 
+def dead_run_reason(
+    time_limit_minutes: float, outcome: ChildOutcome, *, stopped_by: str = "スケジューラ"
+) -> str:
+    """Why a run that ended while still marked running is closed as aborted: killed at its time
+    limit, killed when the scheduler or pool worker (``stopped_by``) stopped, or crashed."""
+    if outcome.timed_out:
+        return (
+            f"時間制限（{time_limit_minutes:g} 分）を超えたため強制終了しました"
+            " (killed: time limit)"
+        )
+    if outcome.stopped:
+        return (
+            f"{stopped_by}の停止に伴い強制終了しました (killed: the {_ENGLISH[stopped_by]} stopped)"
+        )
+    return f"異常終了しました（終了コード {outcome.code}） (the process crashed)"
+
+
 def outcome_event(
     time_limit_minutes: float, outcome: ChildOutcome, *, stopped_by: str = "スケジューラ"
 ) -> tuple[ScheduleEventKind, str, str | None]:

@@ -203,10 +203,10 @@ class JobRunner:
                 and record.status is RunStatus.RUNNING
                 and not BotLock(self.home_root / "locks", job.bot_id).held()
             ):
-                how = "時間制限を超えたため" if outcome.timed_out else "ワーカーの停止に伴い"
-                runlog.close_unfinished(
-                    record.id, f"{how}強制終了しました (killed by the pool worker)"
-                )
+                from framework.scheduling import dead_run_reason
+
+                reason = dead_run_reason(job.time_limit_minutes, outcome, stopped_by="ワーカー")
+                runlog.close_unfinished(record.id, reason)
                 record = runlog.get_run(record.id)
             return record
         finally:

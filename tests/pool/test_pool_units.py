@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import TempProject
@@ -90,3 +91,16 @@ def test_a_wrong_pool_block_points_at_its_line(
     err = capsys.readouterr().err
     assert "bots/hello/bot.yaml:9:10: pool.queue: 名前は半角英数字" in err
     assert "bots/hello/bot.yaml:10:3: pool.sesion" in err
+
+
+def test_a_dead_pool_run_is_closed_with_how_it_ended() -> None:
+    from framework.childrun import ChildOutcome
+    from framework.scheduling import dead_run_reason
+
+    def reason(**how: Any) -> str:
+        return dead_run_reason(10, ChildOutcome(code=-9, **how), stopped_by="ワーカー")
+
+    assert reason().startswith("異常終了しました（終了コード -9）")  # a crash is not a stop
+    assert reason(stopped=True).startswith("ワーカーの停止に伴い強制終了しました")
+    assert "the worker stopped" in reason(stopped=True)
+    assert reason(timed_out=True, stopped=True).startswith("時間制限（10 分）を超えた")

@@ -108,9 +108,12 @@ class Office:
             bad.support_level,
             bad.notes,
         ]
+        good = generate_applicants(GOOD, seed=7)
+        self.personal = [v for a in [*good, bad] for v in (a.name, a.kana, a.recipient_no)]
+        """Citizens' names and recipient numbers: never in what the tray writes or shows."""
         write_workbook(
             bots / BOT / "inbox" / "申請一覧.xlsx",
-            generate_applicants(GOOD, seed=7),
+            good,
             messy=False,
             extra_rows=[bad_row],
         )
@@ -331,6 +334,8 @@ def test_staff_run_the_welfare_bot_from_the_tray(
     assert listed[0]["exceptions_file"] == last["exceptions_file"]
     assert "開始 (start): 障害福祉サービス申請入力 (welfare_entry)" in office.log()
     assert "--trigger tray" in office.log()
+    shown = office.log() + office.output + json.dumps(ended, ensure_ascii=False)
+    assert [value for value in office.personal if value in shown] == []
 
     # one click from the menu opens the exception report (the desktop's program)
     office.send("last-exceptions")

@@ -107,7 +107,7 @@ def list_workers(url: str, *, since: dt.timedelta | None = None) -> list[WorkerR
     with connect(url) as conn:
         rows = conn.execute(
             """SELECT id, host, pid, queues, concurrency, started_at, last_heartbeat, stopped_at,
-                      stalled_after, current_jobs, now() AS db_now,
+                      stalled_after, current_jobs,
                       (stopped_at IS NULL AND last_heartbeat
                            >= now() - make_interval(secs => stalled_after)) AS alive
                FROM kakari.pool_workers
@@ -117,7 +117,7 @@ def list_workers(url: str, *, since: dt.timedelta | None = None) -> list[WorkerR
         ).fetchall()
     found = []
     for row in rows:
-        (wid, host, pid, queues, concurrency, started, last, stopped, stall, jobs, _, alive) = row
+        (wid, host, pid, queues, concurrency, started, last, stopped, stall, jobs, alive) = row
         if stopped is not None:
             state = WorkerState.STOPPED
         elif alive:

@@ -24,7 +24,7 @@ from framework.audit import Sealer
 from framework.database import driver_reason, masked, require_psycopg
 from framework.runlog.keys import ItemKey, item_key
 from framework.runlog.pgschema import BOOTSTRAP, PG_MIGRATIONS
-from framework.runlog.sqlstore import CHUNK, Row, SqlRunLog
+from framework.runlog.sqlstore import Row, SqlRunLog, drain
 from framework.runlog.store import RunLogError, SchemaTooNewError
 
 if TYPE_CHECKING:
@@ -196,16 +196,7 @@ class PostgresRunLog(SqlRunLog):
                 name=f"kakari_{secrets.token_hex(6)}", withhold=True, row_factory=tuple_row
             )
             cursor.execute(_pg(sql), params)
-        try:
-            while True:
-                with self._lock:
-                    chunk = cursor.fetchmany(CHUNK)
-                if not chunk:
-                    return
-                yield from chunk
-        finally:
-            with self._lock:
-                cursor.close()
+        return drain(cursor, self._lock)
 
     def _write(self, sql: str, params: Sequence[object]) -> None:
         """One statement, committed on its own (autocommit): durable when it returns."""

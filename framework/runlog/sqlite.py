@@ -22,7 +22,7 @@ from framework.audit import Sealer
 from framework.home import private_dir, private_file
 from framework.runlog.keys import ItemKey, item_key, load_secret
 from framework.runlog.schema import MIGRATIONS
-from framework.runlog.sqlstore import CHUNK, Row, SqlRunLog
+from framework.runlog.sqlstore import Row, SqlRunLog, drain
 from framework.runlog.store import SchemaTooNewError
 
 
@@ -74,12 +74,7 @@ class SqliteRunLog(SqlRunLog):
         with self._lock:
             cursor = self._conn.execute(sql, params)
             cursor.row_factory = None  # plain tuples
-        while True:
-            with self._lock:
-                chunk = cursor.fetchmany(CHUNK)
-            if not chunk:
-                return
-            yield from chunk
+        return drain(cursor, self._lock)
 
     def _write(self, sql: str, params: Sequence[object] | dict[str, object]) -> None:
         with self._lock:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -93,6 +94,22 @@ def where_sql(where: RunFilter) -> tuple[str, list[object]]:
             terms.append(f"{column} = ?")
             params.append(value)
     return " AND ".join(terms), params
+
+
+def drain(cursor: Any, lock: threading.Lock) -> Iterator[tuple[Any, ...]]:
+    """The rows of an open cursor, :data:`CHUNK` at a time with ``lock`` held for each fetch
+    (the connection is shared between threads); the cursor is closed at the end, or when the
+    reader stops early."""
+    try:
+        while True:
+            with lock:
+                chunk = cursor.fetchmany(CHUNK)
+            if not chunk:
+                return
+            yield from chunk
+    finally:
+        with lock:
+            cursor.close()
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

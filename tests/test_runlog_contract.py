@@ -419,3 +419,15 @@ def test_runlog_import_refuses_a_url_that_is_not_postgresql(
     monkeypatch.setenv("RPA_DATABASE_URL", "host=db password=hunter2")
     monkeypatch.setenv("RPA_HOME", str(tmp_path / "home"))
     assert main(["runlog", "import", str(tmp_path / "runlog.sqlite3")]) == 2
+
+
+def test_every_command_refuses_a_database_url_that_is_not_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from framework.cli import main
+
+    monkeypatch.setenv("RPA_DATABASE_URL", "mysql://u:hunter2@db/x")
+    monkeypatch.setenv("RPA_HOME", str(tmp_path / "home"))
+    assert main(["runs"]) == 2  # invalid configuration: nothing was run
+    shown = capsys.readouterr().err
+    assert "postgresql://" in shown and "hunter2" not in shown

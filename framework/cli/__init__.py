@@ -24,6 +24,7 @@ from framework.cli import schedule as _schedule_commands  # noqa: F401  (registe
 from framework.cli import security as _security_commands  # noqa: F401  (registers commands)
 from framework.cli import tray as _tray_commands  # noqa: F401  (registers commands)
 from framework.cli.app import _state, app, current_project, err, fail, find_project_root
+from framework.database import DatabaseUrlError, PsycopgMissingError
 from framework.errors import InvalidError, KakariError
 from framework.outcome import ExitCode
 
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.ABORTED
     except InvalidError as exc:
         return fail(exc.problems)
+    except (DatabaseUrlError, PsycopgMissingError) as exc:  # configuration: nothing was run
+        err().print(str(exc), markup=False, highlight=False)
+        return ExitCode.INVALID
     except KakariError as exc:
         err().print(str(exc), markup=False, highlight=False)
         return ExitCode.ABORTED
